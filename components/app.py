@@ -1,0 +1,210 @@
+"""The whole three-tier application: namespace, database secret, tiers, network policies, PDBs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from . import naming
+from .args import SecretKeyRef, ThreeTierAppArgs, TierArgs
+from .errors import raise_if_any
+from .tier import Tier
+
+COMPONENT_TYPE = "threetier:components:ThreeTierApp"
+PASSWORD_SECRET_NAME = "database-credentials"
+PASSWORD_SECRET_KEY = "password"
+POD_SECURITY_LEVEL = "restricted"
+
+
+class ThreeTierApp(pulumi.ComponentResource):
+    """Frontend -> backend -> database, each a :class:`Tier`, in a namespace of their own.
+
+    - The namespace enforces the ``restricted`` Pod Security Standard.
+    - The database password comes from ``pulumi_random.RandomPassword``, is stored in a
+      Kubernetes Secret and reaches the backend and database only by ``secretKeyRef``.
+    - The frontend reaches the backend and the backend the database by cluster DNS name;
+      env vars carry those names (``BACKEND_HOST``/``BACKEND_URL``, ``DB_HOST``/``DB_PORT``).
+    - NetworkPolicies: nothing reaches a pod unless allowed; the frontend accepts any
+      client, the backend only the frontend, the database only the backend.
+    - A PodDisruptionBudget for every tier with more than one replica.
+    """
+
+    def __init__(self, name: str, args: ThreeTierAppArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        raise_if_any(args.validate())
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        self.args = args
+        self.name_prefix = name
+        ns = args.namespace
+        instance = ns
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": ns,
+                "labels": {
+                    "app.kubernetes.io/part-of": args.app_name,
+                    "app.kubernetes.io/managed-by": naming.MANAGED_BY,
+                    **{
+                        f"pod-security.kubernetes.io/{mode}": POD_SECURITY_LEVEL
+                        for mode in ("enforce", "audit", "warn")
+                    },
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                },
+            },
+            opts=child,
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+
+        self.password = random.RandomPassword(
+            f"{name}-database-password",
+            length=args.password_length,
+            special=False,
+            opts=child,
+        )
+        self.password_secret = k8s.core.v1.Secret(
+            f"{name}-{PASSWORD_SECRET_NAME}",
+            metadata={
+                "name": PASSWORD_SECRET_NAME,
+                "namespace": ns,
+                "labels": naming.recommended_labels(
+                    name="database", instance=instance, component="database", part_of=args.app_name
+                ),
+            },
+            type="Opaque",
+            string_data={PASSWORD_SECRET_KEY: self.password.result},
+            opts=in_namespace,
+        )
+        password_ref = SecretKeyRef(PASSWORD_SECRET_NAME, PASSWORD_SECRET_KEY)
+        tier_options: dict[str, Any] = {
+            "namespace": ns,
+            "instance": instance,
+            "part_of": args.app_name,
+            "cluster_domain": args.cluster_domain,
+            "skip_await": args.skip_await,
+        }
+
+        database_args = _with_secret_env(args.database, {"DB_PASSWORD": password_ref})
+        self.database = Tier(
+            f"{name}-database",
+            database_args,
+            service_name="database",
+            extra_env={"DB_NAME": args.database_name, "DB_USER": args.database_user},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.password_secret]),
+            **tier_options,
+        )
+        backend_args = _with_secret_env(args.backend, {"DB_PASSWORD": password_ref})
+        self.backend = Tier(
+            f"{name}-backend",
+            backend_args,
+            service_name="backend",
+            extra_env={
+                "DB_HOST": self.database.dns_names.fqdn,
+                "DB_PORT": str(args.database.port),
+                "DB_NAME": args.database_name,
+                "DB_USER": args.database_user,
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.password_secret]),
+            **tier_options,
+        )
+        self.frontend = Tier(
+            f"{name}-frontend",
+            args.frontend,
+            service_name="frontend",
+            extra_env={
+                "BACKEND_HOST": self.backend.dns_names.fqdn,
+                "BACKEND_URL": f"{args.backend.scheme}://{self.backend.dns_names.fqdn}:{args.backend.port}",
+            },
+            opts=in_namespace,
+            **tier_options,
+        )
+        self.tiers = {"frontend": self.frontend, "backend": self.backend, "database": self.database}
+
+        self.network_policies = self._network_policies(in_namespace)
+        self.disruption_budgets = {
+            key: self._disruption_budget(tier, in_namespace)
+            for key, tier in self.tiers.items()
+            if tier.args.replicas > 1
+        }
+        self.register_outputs(
+            {
+                "namespace": ns,
+                "passwordSecretName": PASSWORD_SECRET_NAME,
+                **{key: tier.outputs() for key, tier in self.tiers.items()},
+            }
+        )
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """The stack's exports: namespace, one map per tier, the Secret's name and a secret DB URL.
+
+        The password itself is never exported in plaintext: ``databaseUrl`` carries it and is
+        a Pulumi secret (encrypted in state, shown as ``[secret]``).
+        """
+        db = self.database
+        database_url = pulumi.Output.secret(
+            pulumi.Output.concat(
+                "postgres://",
+                self.args.database_user,
+                ":",
+                self.password.result,
+                "@",
+                db.dns_names.fqdn,
+                ":",
+                str(self.args.database.port),
+                "/",
+                self.args.database_name,
+            )
+        )
+        return {
+            "namespace": self.args.namespace,
+            "clusterDomain": self.args.cluster_domain,
+            **{key: tier.outputs() for key, tier in self.tiers.items()},
+            "databasePasswordSecret": PASSWORD_SECRET_NAME,
+            "databaseUrl": database_url,
+        }
+
+    def _network_policies(self, opts: pulumi.ResourceOptions) -> list[k8s.networking.v1.NetworkPolicy]:
+        ns = self.args.namespace
+
+        def policy(name: str, pod_selector: dict[str, str], ingress: list[dict[str, Any]]) -> k8s.networking.v1.NetworkPolicy:
+            return k8s.networking.v1.NetworkPolicy(
+                f"{self.name_prefix}-{name}",
+                metadata={"name": name, "namespace": ns, "labels": {"app.kubernetes.io/part-of": self.args.app_name}},
+                spec={"podSelector": {"matchLabels": pod_selector}, "policyTypes": ["Ingress"], "ingress": ingress},
+                opts=opts,
+            )
+
+        def from_tier(source: Tier, target: Tier) -> list[dict[str, Any]]:
+            return [
+                {
+                    "from": [{"podSelector": {"matchLabels": source.selector}}],
+                    "ports": [{"protocol": "TCP", "port": target.args.container_port}],
+                }
+            ]
+
+        return [
+            policy("default-deny-ingress", {}, []),
+            policy(
+                "frontend-allow-clients",
+                self.frontend.selector,
+                [{"ports": [{"protocol": "TCP", "port": self.frontend.args.container_port}]}],
+            ),
+            policy("backend-allow-frontend", self.backend.selector, from_tier(self.frontend, self.backend)),
+            policy("database-allow-backend", self.database.selector, from_tier(self.backend, self.database)),
+        ]
+
+    def _disruption_budget(self, tier: Tier, opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
+        return k8s.policy.v1.PodDisruptionBudget(
+            f"{self.name_prefix}-{tier.service_name}",
+            metadata={"name": tier.service_name, "namespace": self.args.namespace, "labels": tier.labels},
+            spec={"maxUnavailable": 1, "selector": {"matchLabels": tier.selector}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, tier.deployment]),
+        )
+
+
+def _with_secret_env(tier_args: TierArgs, secret_env: dict[str, SecretKeyRef]) -> TierArgs:
+    return replace(tier_args, secret_env={**tier_args.secret_env, **secret_env})

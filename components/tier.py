@@ -1,0 +1,229 @@
+"""One tier: a Deployment and the Service in front of it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from . import naming, validation
+from .args import TierArgs
+from .errors import raise_if_any
+
+SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+COMPONENT_TYPE = "threetier:components:Tier"
+#: Placeholder in the exported node-port URL: any node's InternalIP.
+NODE_IP_PLACEHOLDER = "<nodeIP>"
+
+
+class Tier(pulumi.ComponentResource):
+    """A Deployment and its Service of a chosen type, wired for cluster DNS.
+
+    ``service_name`` (default: ``name``, the Pulumi resource name) is the fixed name of
+    both the Deployment and the Service, so other tiers reach this one at
+    ``<service_name>.<namespace>.svc.<cluster domain>``.
+
+    Arguments are validated before anything is registered; a bad value raises
+    :class:`components.ConfigError` naming the key and the allowed values.
+
+    Outputs (attributes): ``service_name``, ``namespace``, ``dns_names``, ``service_type``,
+    ``cluster_ip``, ``port``, ``node_port``, ``load_balancer_ingress``, ``urls``; and
+    :meth:`outputs` for a stack export.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: TierArgs,
+        *,
+        namespace: str,
+        service_name: Optional[str] = None,
+        component: Optional[str] = None,
+        instance: Optional[str] = None,
+        part_of: Optional[str] = None,
+        cluster_domain: str = "cluster.local",
+        skip_await: bool = False,
+        extra_env: Optional[Mapping[str, pulumi.Input[str]]] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        service_name = service_name or name
+        raise_if_any(
+            [
+                *validation.check_dns_1035_label(f"{service_name}.name", service_name),
+                *validation.check_dns_1123_label(f"{service_name}.namespace", namespace),
+                *validation.check_dns_subdomain(f"{service_name}.clusterDomain", cluster_domain),
+                *args.validate(service_name),
+            ]
+        )
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+
+        self.args = args
+        self.service_name = service_name
+        self.namespace = namespace
+        self.labels = naming.recommended_labels(
+            name=service_name,
+            instance=instance or namespace,
+            component=component or service_name,
+            part_of=part_of or service_name,
+        )
+        self.selector = naming.selector_labels(self.labels)
+        self.dns_names = naming.service_dns_names(service_name, namespace, cluster_domain)
+        annotations = {SKIP_AWAIT_ANNOTATION: "true"} if skip_await else {}
+        depends_on = (opts.depends_on if opts else None) or []
+        child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+
+        # The Service comes first so pods created by the Deployment see its
+        # <NAME>_SERVICE_HOST/_PORT env vars (env-var discovery needs that order).
+        self.service = k8s.core.v1.Service(
+            name,
+            metadata={"name": service_name, "namespace": namespace, "labels": self.labels, "annotations": annotations},
+            spec=self._service_spec(),
+            opts=child,
+        )
+        self.deployment = k8s.apps.v1.Deployment(
+            name,
+            metadata={"name": service_name, "namespace": namespace, "labels": self.labels, "annotations": annotations},
+            spec=self._deployment_spec(extra_env or {}),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, self.service]),
+        )
+
+        # Outputs are read back from the live Service (not the inputs): the API server
+        # allocates the cluster IP, unpinned node ports and load-balancer ingress.
+        live_spec = self.service.spec
+        self.service_type: pulumi.Output[str] = live_spec.apply(lambda spec: spec.type or "ClusterIP")
+        self.cluster_ip: pulumi.Output[Optional[str]] = live_spec.apply(lambda spec: spec.cluster_ip)
+        self.port: pulumi.Output[int] = live_spec.apply(lambda spec: int(spec.ports[0].port))
+        self.node_port: pulumi.Output[Optional[int]] = live_spec.apply(_first_node_port)
+        self.load_balancer_ingress: pulumi.Output[Optional[str]] = self.service.status.apply(_first_ingress)
+        self.urls: pulumi.Output[dict[str, Optional[str]]] = pulumi.Output.all(
+            self.port, self.node_port, self.load_balancer_ingress
+        ).apply(lambda values: self._urls(*values))
+
+        self.register_outputs(
+            {
+                "serviceName": self.service_name,
+                "namespace": self.namespace,
+                "serviceType": self.service_type,
+                "clusterIP": self.cluster_ip,
+                "port": self.port,
+                "nodePort": self.node_port,
+                "loadBalancerIngress": self.load_balancer_ingress,
+                "dnsNames": self.dns_names.as_dict(),
+                "urls": self.urls,
+            }
+        )
+
+    def outputs(self) -> pulumi.Output[dict[str, Any]]:
+        """Everything a client or a verifier needs about this tier, as one stack output."""
+        return pulumi.Output.all(
+            self.service_type, self.cluster_ip, self.port, self.node_port, self.load_balancer_ingress, self.urls
+        ).apply(
+            lambda values: {
+                "serviceName": self.service_name,
+                "deploymentName": self.service_name,
+                "namespace": self.namespace,
+                "serviceType": values[0],
+                "clusterIP": values[1],
+                "port": values[2],
+                "targetPort": self.args.container_port,
+                "nodePort": values[3],
+                "loadBalancerIngress": values[4],
+                "replicas": self.args.replicas,
+                "selector": dict(self.selector),
+                "dnsNames": self.dns_names.as_dict(),
+                "urls": values[5],
+            }
+        )
+
+    def _urls(self, port: int, node_port: Optional[int], ingress: Optional[str]) -> dict[str, Optional[str]]:
+        scheme = self.args.scheme
+        return {
+            "inCluster": f"{scheme}://{self.dns_names.fqdn}:{port}",
+            "nodePort": f"{scheme}://{NODE_IP_PLACEHOLDER}:{node_port}" if node_port else None,
+            "loadBalancer": f"{scheme}://{_host(ingress)}:{port}" if ingress else None,
+        }
+
+    def _service_spec(self) -> dict[str, Any]:
+        port: dict[str, Any] = {
+            "name": "main",
+            "port": self.args.port,
+            "targetPort": self.args.container_port,
+            "protocol": "TCP",
+        }
+        if self.args.node_port is not None and self.args.service_type != "ClusterIP":
+            port["nodePort"] = self.args.node_port
+        return {"type": self.args.service_type, "selector": self.selector, "ports": [port]}
+
+    def _deployment_spec(self, extra_env: Mapping[str, pulumi.Input[str]]) -> dict[str, Any]:
+        args = self.args
+        env: list[dict[str, Any]] = [{"name": key, "value": value} for key, value in {**args.env, **extra_env}.items()]
+        env += [
+            {"name": key, "valueFrom": {"secretKeyRef": {"name": ref.secret_name, "key": ref.key}}}
+            for key, ref in args.secret_env.items()
+        ]
+        container = {
+            "name": self.service_name,
+            "image": args.image,
+            "imagePullPolicy": args.image_pull_policy,
+            "ports": [{"name": "main", "containerPort": args.container_port, "protocol": "TCP"}],
+            "env": env,
+            "resources": args.resources.to_kubernetes(),
+            "readinessProbe": {**self._probe_action(), "periodSeconds": 5, "failureThreshold": 3},
+            "livenessProbe": {**self._probe_action(), "periodSeconds": 10, "failureThreshold": 6},
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+                "runAsUser": args.run_as_user,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        }
+        return {
+            "replicas": args.replicas,
+            "selector": {"matchLabels": self.selector},
+            # Keep full capacity during a rollout: a new pod must be Ready before an old one goes.
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {
+                "metadata": {"labels": self.labels},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": True,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": args.run_as_user,
+                        "runAsGroup": args.run_as_user,
+                        "fsGroup": args.run_as_user,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                },
+            },
+        }
+
+    def _probe_action(self) -> dict[str, Any]:
+        if self.args.health_path is None:
+            return {"tcpSocket": {"port": "main"}}
+        return {"httpGet": {"path": self.args.health_path, "port": "main"}}
+
+
+def _first_node_port(spec: Any) -> Optional[int]:
+    ports = spec.ports or []
+    node_port = ports[0].node_port if ports else None
+    return int(node_port) if node_port else None
+
+
+def _first_ingress(status: Any) -> Optional[str]:
+    load_balancer = status.load_balancer if status else None
+    ingress = (load_balancer.ingress if load_balancer else None) or []
+    if not ingress:
+        return None
+    return ingress[0].ip or ingress[0].hostname
+
+
+def _host(address: str) -> str:
+    return f"[{address}]" if ":" in address else address

@@ -1,0 +1,218 @@
+"""Pulumi mocks that do what the Kubernetes API server (and pulumi-random) would do.
+
+What a real create returns beyond the inputs: default namespace, uid, resourceVersion;
+a Service's cluster IP from the service CIDR, node ports allocated from 30000-32767 (and a
+pinned one rejected when out of range or already taken), LoadBalancer ingress; a
+Deployment's defaults and ready status; a Secret's ``stringData`` folded into ``data``;
+``RandomPassword.result``. Each mocks instance is one fresh cluster.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import ipaddress
+import secrets
+import string
+import uuid
+from typing import Any, Optional
+
+import pulumi
+
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+#: Reserved by convention: 10.96.0.1 (kubernetes Service) and 10.96.0.10 (kube-dns).
+RESERVED_CLUSTER_IPS = {SERVICE_CIDR[1], SERVICE_CIDR[10]}
+NODE_PORT_RANGE = (30000, 32767)
+#: TEST-NET-2 (RFC 5737): documentation addresses, never routed anywhere.
+LOAD_BALANCER_POOL = ipaddress.ip_network("198.51.100.0/24")
+
+# Secret values arrive wrapped like this in mock inputs (pulumi.runtime.rpc).
+_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+_CLUSTER_SCOPED_KINDS = {"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass"}
+
+
+class ApiServerRejection(Exception):
+    """The emulated API server refused an object (e.g. ``422 Invalid``: port already allocated)."""
+
+
+def is_secret_value(value: Any) -> bool:
+    """True for a value Pulumi marked secret (as it arrives in mock inputs)."""
+    return isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG_VALUE
+
+
+def unwrap_secret(value: Any) -> Any:
+    """The plain value inside a secret wrapper (or ``value`` itself)."""
+    return value["value"] if is_secret_value(value) else value
+
+
+class ApiServerMocks(pulumi.runtime.Mocks):
+    """Mocks for ``pulumi.runtime.set_mocks`` emulating a fresh Kubernetes API server."""
+
+    def __init__(self, *, node_port_range: tuple[int, int] = NODE_PORT_RANGE) -> None:
+        self.node_port_range = node_port_range
+        self._allocated_ips: set[ipaddress.IPv4Address] = set(RESERVED_CLUSTER_IPS)
+        self._allocated_node_ports: dict[int, str] = {}
+        self._allocated_lb_ips: set[ipaddress.IPv4Address] = set()
+        low, high = node_port_range
+        # Since Kubernetes 1.27 dynamic allocation prefers the upper band and leaves the
+        # lower one to pinned ports: band size min(max(16, size/32), 128).
+        self._dynamic_band_start = low + min(max(16, (high - low + 1) // 32), 128)
+
+    # -- pulumi.runtime.Mocks -------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict[Any, Any]]:
+        """Return the id and state the provider would report after a create."""
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            return f"{args.name}-id", {**args.inputs, "result": _random_password(args.inputs)}
+        if not args.typ.startswith("kubernetes:") or args.typ == "pulumi:providers:kubernetes":
+            return f"{args.name}-id", dict(args.inputs)
+        return self._create_kubernetes_object(args.typ, args.name, copy.deepcopy(args.inputs))
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], Optional[list[tuple[str, str]]]]:
+        """No function invokes are emulated; they return an empty result."""
+        return {}, None
+
+    # -- objects --------------------------------------------------------------------
+    def _create_kubernetes_object(self, typ: str, name: str, obj: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        kind = typ.rsplit(":", 1)[-1]
+        metadata = obj.setdefault("metadata", {})
+        metadata.setdefault("name", f"{name}-{secrets.token_hex(4)}")
+        if kind not in _CLUSTER_SCOPED_KINDS:
+            metadata.setdefault("namespace", "default")
+        metadata["uid"] = str(uuid.uuid4())
+        metadata["resourceVersion"] = "1"
+        metadata["generation"] = 1
+        metadata["creationTimestamp"] = "2026-01-01T00:00:00Z"
+        object_id = metadata["name"] if kind in _CLUSTER_SCOPED_KINDS else f"{metadata['namespace']}/{metadata['name']}"
+
+        if kind == "Service":
+            self._create_service(object_id, obj)
+        elif kind == "Deployment":
+            _default_deployment(obj)
+        elif kind == "Secret":
+            _fold_string_data(obj)
+        elif kind == "Namespace":
+            obj["status"] = {"phase": "Active"}
+        return object_id, obj
+
+    def _create_service(self, object_id: str, obj: dict[str, Any]) -> None:
+        spec = obj.setdefault("spec", {})
+        service_type = spec.setdefault("type", "ClusterIP")
+        spec.setdefault("sessionAffinity", "None")
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+        if service_type in ("NodePort", "LoadBalancer"):
+            spec.setdefault("externalTrafficPolicy", "Cluster")
+
+        cluster_ip = spec.get("clusterIP") or str(self._allocate_cluster_ip())
+        spec["clusterIP"] = cluster_ip
+        spec["clusterIPs"] = [cluster_ip]
+
+        wanted: list[int] = []
+        for index, port in enumerate(spec.get("ports", [])):
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
+            node_port = port.get("nodePort")
+            if service_type == "ClusterIP":
+                if node_port:
+                    raise ApiServerRejection(
+                        f'Service "{object_id}" is invalid: spec.ports[{index}].nodePort: Forbidden: '
+                        "may not be used when `type` is 'ClusterIP'"
+                    )
+                continue
+            if node_port:
+                wanted.append(self._check_node_port(object_id, index, int(node_port)))
+        # Only commit allocations once the whole object is valid, as the API server does.
+        for node_port in wanted:
+            self._allocated_node_ports[node_port] = object_id
+        if service_type in ("NodePort", "LoadBalancer"):
+            for port in spec.get("ports", []):
+                if not port.get("nodePort"):
+                    port["nodePort"] = self._allocate_node_port(object_id)
+        if service_type == "LoadBalancer":
+            obj["status"] = {"loadBalancer": {"ingress": [{"ip": str(self._allocate_lb_ip()), "ipMode": "VIP"}]}}
+        else:
+            obj["status"] = {"loadBalancer": {}}
+
+    def _check_node_port(self, object_id: str, index: int, node_port: int) -> int:
+        low, high = self.node_port_range
+        if not low <= node_port <= high:
+            raise ApiServerRejection(
+                f'Service "{object_id}" is invalid: spec.ports[{index}].nodePort: Invalid value: {node_port}: '
+                f"provided port is not in the valid range. The range of valid ports is {low}-{high}"
+            )
+        if node_port in self._allocated_node_ports:
+            raise ApiServerRejection(
+                f'Service "{object_id}" is invalid: spec.ports[{index}].nodePort: Invalid value: {node_port}: '
+                "provided port is already allocated"
+            )
+        return node_port
+
+    def _allocate_cluster_ip(self) -> ipaddress.IPv4Address:
+        for address in SERVICE_CIDR.hosts():
+            if address not in self._allocated_ips:
+                self._allocated_ips.add(address)  # type: ignore[arg-type]
+                return address  # type: ignore[return-value]
+        raise ApiServerRejection("failed to allocate a serviceIP: range is full")
+
+    def _allocate_node_port(self, object_id: str) -> int:
+        low, high = self.node_port_range
+        for candidate in [*range(self._dynamic_band_start, high + 1), *range(low, self._dynamic_band_start)]:
+            if candidate not in self._allocated_node_ports:
+                self._allocated_node_ports[candidate] = object_id
+                return candidate
+        raise ApiServerRejection("failed to allocate a nodePort: range is full")
+
+    def _allocate_lb_ip(self) -> ipaddress.IPv4Address:
+        for address in LOAD_BALANCER_POOL.hosts():
+            if address not in self._allocated_lb_ips:
+                self._allocated_lb_ips.add(address)  # type: ignore[arg-type]
+                return address  # type: ignore[return-value]
+        raise ApiServerRejection("load-balancer pool exhausted")
+
+
+def _default_deployment(obj: dict[str, Any]) -> None:
+    spec = obj.setdefault("spec", {})
+    replicas = spec.setdefault("replicas", 1)
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("progressDeadlineSeconds", 600)
+    spec.setdefault("strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+    pod_spec = spec.setdefault("template", {}).setdefault("spec", {})
+    pod_spec.setdefault("restartPolicy", "Always")
+    pod_spec.setdefault("dnsPolicy", "ClusterFirst")
+    pod_spec.setdefault("terminationGracePeriodSeconds", 30)
+    pod_spec.setdefault("schedulerName", "default-scheduler")
+    obj["status"] = {
+        "observedGeneration": 1,
+        "replicas": replicas,
+        "readyReplicas": replicas,
+        "availableReplicas": replicas,
+        "updatedReplicas": replicas,
+    }
+
+
+def _fold_string_data(obj: dict[str, Any]) -> None:
+    obj.setdefault("type", "Opaque")
+    string_data = obj.pop("stringData", None)
+    if not string_data:
+        return
+    secret = is_secret_value(string_data)
+    plain = unwrap_secret(string_data)
+    data = {key: base64.b64encode(str(unwrap_secret(value)).encode()).decode() for key, value in plain.items()}
+    obj["data"] = {_SECRET_SIG_KEY: _SECRET_SIG_VALUE, "value": data} if secret else data
+
+
+def _random_password(inputs: dict[str, Any]) -> str:
+    length = int(inputs.get("length", 16))
+    alphabet = ""
+    if inputs.get("upper", True):
+        alphabet += string.ascii_uppercase
+    if inputs.get("lower", True):
+        alphabet += string.ascii_lowercase
+    if inputs.get("numeric", True):
+        alphabet += string.digits
+    if inputs.get("special", True):
+        alphabet += inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
