@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from . import naming
-from .args import SecretKeyRef, ThreeTierAppArgs, TierArgs
+from .args import Manifest, SecretKeyRef, ThreeTierAppArgs, TierArgs
 from .errors import raise_if_any
 from .tier import Tier
 
@@ -145,7 +145,8 @@ class ThreeTierApp(pulumi.ComponentResource):
         a Pulumi secret (encrypted in state, shown as ``[secret]``).
         """
         db = self.database
-        database_url = pulumi.Output.secret(
+        # RandomPassword.result is already secret; marking the URL secret says so explicitly.
+        database_url: pulumi.Output[str] = pulumi.Output.secret(  # type: ignore[arg-type]
             pulumi.Output.concat(
                 "postgres://",
                 self.args.database_user,
@@ -170,12 +171,21 @@ class ThreeTierApp(pulumi.ComponentResource):
     def _network_policies(self, opts: pulumi.ResourceOptions) -> list[k8s.networking.v1.NetworkPolicy]:
         ns = self.args.namespace
 
-        def policy(name: str, pod_selector: dict[str, str], ingress: list[dict[str, Any]]) -> k8s.networking.v1.NetworkPolicy:
+        def policy(
+            name: str, pod_selector: dict[str, str], ingress: list[dict[str, Any]]
+        ) -> k8s.networking.v1.NetworkPolicy:
+            metadata: Manifest = {
+                "name": name,
+                "namespace": ns,
+                "labels": {"app.kubernetes.io/part-of": self.args.app_name},
+            }
+            spec: Manifest = {
+                "podSelector": {"matchLabels": pod_selector},
+                "policyTypes": ["Ingress"],
+                "ingress": ingress,
+            }
             return k8s.networking.v1.NetworkPolicy(
-                f"{self.name_prefix}-{name}",
-                metadata={"name": name, "namespace": ns, "labels": {"app.kubernetes.io/part-of": self.args.app_name}},
-                spec={"podSelector": {"matchLabels": pod_selector}, "policyTypes": ["Ingress"], "ingress": ingress},
-                opts=opts,
+                f"{self.name_prefix}-{name}", metadata=metadata, spec=spec, opts=opts
             )
 
         def from_tier(source: Tier, target: Tier) -> list[dict[str, Any]]:
@@ -198,10 +208,12 @@ class ThreeTierApp(pulumi.ComponentResource):
         ]
 
     def _disruption_budget(self, tier: Tier, opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
+        metadata: Manifest = {"name": tier.service_name, "namespace": self.args.namespace, "labels": tier.labels}
+        spec: Manifest = {"maxUnavailable": 1, "selector": {"matchLabels": tier.selector}}
         return k8s.policy.v1.PodDisruptionBudget(
             f"{self.name_prefix}-{tier.service_name}",
-            metadata={"name": tier.service_name, "namespace": self.args.namespace, "labels": tier.labels},
-            spec={"maxUnavailable": 1, "selector": {"matchLabels": tier.selector}},
+            metadata=metadata,
+            spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, tier.deployment]),
         )
 

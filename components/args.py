@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Any, Literal, Optional, TypeAlias
 
 from . import validation as v
 from .errors import Problem
 
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+
+#: A Kubernetes object fragment written as in YAML, with camelCase keys. pulumi-kubernetes
+#: takes these as they are; its snake_case TypedDicts do not describe them, hence Any.
+Manifest: TypeAlias = Any
 ImagePullPolicy = Literal["Always", "IfNotPresent", "Never"]
 
 
@@ -113,7 +117,9 @@ class TierArgs:
                 problems += v.check_node_port(f"{key}.nodePort", self.node_port)
         clash = sorted(set(self.env) & set(self.secret_env))
         if clash:
-            problems.append(Problem(f"{key}.env", f"{', '.join(clash)} also set from a Secret; allowed: one source per variable"))
+            problems.append(
+                Problem(f"{key}.env", f"{', '.join(clash)} also set from a Secret; allowed: one source per variable")
+            )
         return problems
 
     @property

@@ -8,9 +8,9 @@ and the allowed values, before any resource is registered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pulumi
 
@@ -121,7 +121,9 @@ def parse_settings(raw: Mapping[str, Any], *, prefix: str = f"{PROJECT}:") -> St
         if not isinstance(values[key], str):
             problems.append(Problem(f"{prefix}{key}", f"{values[key]!r} is not valid; allowed values: a string"))
     if not isinstance(values["skipAwait"], bool):
-        problems.append(Problem(f"{prefix}skipAwait", f"{values['skipAwait']!r} is not valid; allowed values: true, false"))
+        problems.append(
+            Problem(f"{prefix}skipAwait", f"{values['skipAwait']!r} is not valid; allowed values: true, false")
+        )
 
     tiers: dict[str, TierArgs] = {}
     for tier_key in TIER_KEYS:
@@ -136,7 +138,9 @@ def parse_settings(raw: Mapping[str, Any], *, prefix: str = f"{PROJECT}:") -> St
         cluster_domain=values["clusterDomain"],
         app_name=values["appName"],
         skip_await=values["skipAwait"],
-        **tiers,
+        frontend=tiers["frontend"],
+        backend=tiers["backend"],
+        database=tiers["database"],
     )
     raise_if_any(app.validate(key_prefix=prefix))
     return StackSettings(app, kubeconfig=values["kubeconfig"], kube_context=values["kubeContext"])
@@ -161,17 +165,22 @@ def read_settings(config: Optional[pulumi.Config] = None) -> StackSettings:
         try:
             value = getters[kind](key)
         except pulumi.ConfigTypeError:
-            problems.append(Problem(f"{prefix}{key}", f"{config.get(key)!r} is not valid; allowed values: a {kind}"))
+            problems.append(
+                Problem(f"{prefix}{key}", f"{config.get(key)!r} is not valid; allowed values: {_KIND_VALUES[kind]}")
+            )
             continue
         if value is not None:
             raw[key] = value
     problems += [
-        Problem(name, f"unknown key; allowed keys: {', '.join(prefix + k for k in TOP_LEVEL_KEYS)}")
+        Problem(name, f"unknown key; allowed keys: {', '.join(TOP_LEVEL_KEYS)}")
         for name in _configured_keys(prefix)
-        if name[len(prefix):] not in TOP_LEVEL_KEYS
+        if name[len(prefix) :] not in TOP_LEVEL_KEYS
     ]
     raise_if_any(problems)
     return parse_settings(raw, prefix=prefix)
+
+
+_KIND_VALUES = {"string": "a string", "boolean": "true, false", "object": "a JSON object"}
 
 
 def _configured_keys(prefix: str) -> list[str]:
@@ -183,7 +192,11 @@ def _configured_keys(prefix: str) -> list[str]:
 
 def _parse_tier(key: str, tier_key: str, value: Any) -> tuple[Optional[TierArgs], list[Problem]]:
     if not isinstance(value, Mapping):
-        return None, [Problem(key, f"{value!r} is not valid; allowed values: an object with keys {', '.join(TIER_SETTING_KEYS)}")]
+        return None, [
+            Problem(
+                key, f"{value!r} is not valid; allowed values: a JSON object with keys {', '.join(TIER_SETTING_KEYS)}"
+            )
+        ]
     problems = v.check_known_keys(key, value, TIER_SETTING_KEYS)
     settings = {**TIER_DEFAULTS[tier_key], **value}
     resources, resource_problems = _parse_resources(f"{key}.resources", settings.get("resources", {}))
@@ -220,7 +233,9 @@ def _parse_resources(key: str, value: Any) -> tuple[ResourceSpec, list[Problem]]
     for part in RESOURCE_KEYS:
         block = value.get(part, {})
         if not isinstance(block, Mapping):
-            problems.append(Problem(f"{key}.{part}", f"{block!r} is not valid; allowed values: an object with keys cpu, memory"))
+            problems.append(
+                Problem(f"{key}.{part}", f"{block!r} is not valid; allowed values: an object with keys cpu, memory")
+            )
             block = {}
         problems += v.check_known_keys(f"{key}.{part}", block, QUANTITY_KEYS)
         parts[part] = block
@@ -234,7 +249,7 @@ def _parse_resources(key: str, value: Any) -> tuple[ResourceSpec, list[Problem]]
 
 
 def _as_int(value: Any) -> Any:
-    """Integral floats (Pulumi config numbers may arrive as floats) become ints; anything else is kept for validation."""
+    """Integral floats (Pulumi config numbers may be floats) become ints; the rest is left to validation."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from . import naming, validation
-from .args import TierArgs
+from .args import Manifest, TierArgs
 from .errors import raise_if_any
 
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
@@ -70,21 +70,24 @@ class Tier(pulumi.ComponentResource):
         )
         self.selector = naming.selector_labels(self.labels)
         self.dns_names = naming.service_dns_names(service_name, namespace, cluster_domain)
-        annotations = {SKIP_AWAIT_ANNOTATION: "true"} if skip_await else {}
-        depends_on = (opts.depends_on if opts else None) or []
+        metadata: Manifest = {"name": service_name, "namespace": namespace, "labels": self.labels}
+        if skip_await:
+            metadata["annotations"] = {SKIP_AWAIT_ANNOTATION: "true"}
+        # Children wait for what the component waits for (e.g. its namespace).
+        depends_on = _resources_of(opts.depends_on if opts else None)
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
 
         # The Service comes first so pods created by the Deployment see its
         # <NAME>_SERVICE_HOST/_PORT env vars (env-var discovery needs that order).
         self.service = k8s.core.v1.Service(
             name,
-            metadata={"name": service_name, "namespace": namespace, "labels": self.labels, "annotations": annotations},
+            metadata=metadata,
             spec=self._service_spec(),
             opts=child,
         )
         self.deployment = k8s.apps.v1.Deployment(
             name,
-            metadata={"name": service_name, "namespace": namespace, "labels": self.labels, "annotations": annotations},
+            metadata=metadata,
             spec=self._deployment_spec(extra_env or {}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, self.service]),
         )
@@ -94,7 +97,7 @@ class Tier(pulumi.ComponentResource):
         live_spec = self.service.spec
         self.service_type: pulumi.Output[str] = live_spec.apply(lambda spec: spec.type or "ClusterIP")
         self.cluster_ip: pulumi.Output[Optional[str]] = live_spec.apply(lambda spec: spec.cluster_ip)
-        self.port: pulumi.Output[int] = live_spec.apply(lambda spec: int(spec.ports[0].port))
+        self.port: pulumi.Output[int] = live_spec.apply(_first_port)
         self.node_port: pulumi.Output[Optional[int]] = live_spec.apply(_first_node_port)
         self.load_balancer_ingress: pulumi.Output[Optional[str]] = self.service.status.apply(_first_ingress)
         self.urls: pulumi.Output[dict[str, Optional[str]]] = pulumi.Output.all(
@@ -145,7 +148,7 @@ class Tier(pulumi.ComponentResource):
             "loadBalancer": f"{scheme}://{_host(ingress)}:{port}" if ingress else None,
         }
 
-    def _service_spec(self) -> dict[str, Any]:
+    def _service_spec(self) -> Manifest:
         port: dict[str, Any] = {
             "name": "main",
             "port": self.args.port,
@@ -156,7 +159,7 @@ class Tier(pulumi.ComponentResource):
             port["nodePort"] = self.args.node_port
         return {"type": self.args.service_type, "selector": self.selector, "ports": [port]}
 
-    def _deployment_spec(self, extra_env: Mapping[str, pulumi.Input[str]]) -> dict[str, Any]:
+    def _deployment_spec(self, extra_env: Mapping[str, pulumi.Input[str]]) -> Manifest:
         args = self.args
         env: list[dict[str, Any]] = [{"name": key, "value": value} for key, value in {**args.env, **extra_env}.items()]
         env += [
@@ -211,6 +214,10 @@ class Tier(pulumi.ComponentResource):
         return {"httpGet": {"path": self.args.health_path, "port": "main"}}
 
 
+def _first_port(spec: Any) -> int:
+    return int(spec.ports[0].port)
+
+
 def _first_node_port(spec: Any) -> Optional[int]:
     ports = spec.ports or []
     node_port = ports[0].node_port if ports else None
@@ -222,7 +229,16 @@ def _first_ingress(status: Any) -> Optional[str]:
     ingress = (load_balancer.ingress if load_balancer else None) or []
     if not ingress:
         return None
-    return ingress[0].ip or ingress[0].hostname
+    address = ingress[0].ip or ingress[0].hostname
+    return str(address) if address else None
+
+
+def _resources_of(depends_on: Any) -> list[pulumi.Resource]:
+    if isinstance(depends_on, pulumi.Resource):
+        return [depends_on]
+    if isinstance(depends_on, (list, tuple)):
+        return [item for item in depends_on if isinstance(item, pulumi.Resource)]
+    return []
 
 
 def _host(address: str) -> str:

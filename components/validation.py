@@ -91,8 +91,10 @@ def check_dns_1123_label(key: str, value: Any) -> list[Problem]:
 
 def check_dns_subdomain(key: str, value: Any) -> list[Problem]:
     """A DNS domain such as ``cluster.local``: dot-separated DNS-1123 labels."""
-    if isinstance(value, str) and 0 < len(value) <= 253 and all(
-        _DNS_1123_LABEL.match(part) for part in value.split(".")
+    if (
+        isinstance(value, str)
+        and 0 < len(value) <= 253
+        and all(_DNS_1123_LABEL.match(part) for part in value.split("."))
     ):
         return []
     return [Problem(key, f"{value!r} is not valid; allowed values: a DNS domain such as 'cluster.local'")]

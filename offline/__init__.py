@@ -6,12 +6,12 @@ the unit tests, ``make render`` (:mod:`offline.render`) and ``make policy``
 (:mod:`offline.policy_check`).
 """
 
-from .apiserver_mocks import ApiServerMocks, ApiServerRejection
+from .apiserver_mocks import ApiServerMocks, ApiServerRejectionError
 from .evaluate import Evaluation, RegisteredResource, evaluate_program, evaluate_stack, stack_config
 
 __all__ = [
     "ApiServerMocks",
-    "ApiServerRejection",
+    "ApiServerRejectionError",
     "Evaluation",
     "RegisteredResource",
     "evaluate_program",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import ipaddress
+import itertools
 import secrets
 import string
 import uuid
@@ -33,7 +34,7 @@ _SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 _CLUSTER_SCOPED_KINDS = {"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass"}
 
 
-class ApiServerRejection(Exception):
+class ApiServerRejectionError(Exception):
     """The emulated API server refused an object (e.g. ``422 Invalid``: port already allocated)."""
 
 
@@ -52,17 +53,20 @@ class ApiServerMocks(pulumi.runtime.Mocks):
 
     def __init__(self, *, node_port_range: tuple[int, int] = NODE_PORT_RANGE) -> None:
         self.node_port_range = node_port_range
-        self._allocated_ips: set[ipaddress.IPv4Address] = set(RESERVED_CLUSTER_IPS)
+        self._allocated_ips: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set(RESERVED_CLUSTER_IPS)
         self._allocated_node_ports: dict[int, str] = {}
-        self._allocated_lb_ips: set[ipaddress.IPv4Address] = set()
+        self._allocated_lb_ips: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
         low, high = node_port_range
         # Since Kubernetes 1.27 dynamic allocation prefers the upper band and leaves the
         # lower one to pinned ports: band size min(max(16, size/32), 128).
         self._dynamic_band_start = low + min(max(16, (high - low + 1) // 32), 128)
+        #: (type, name) of every resource created, in order: tests assert "nothing registered".
+        self.created: list[tuple[str, str]] = []
 
     # -- pulumi.runtime.Mocks -------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict[Any, Any]]:
         """Return the id and state the provider would report after a create."""
+        self.created.append((args.typ, args.name))
         if args.typ == "random:index/randomPassword:RandomPassword":
             return f"{args.name}-id", {**args.inputs, "result": _random_password(args.inputs)}
         if not args.typ.startswith("kubernetes:") or args.typ == "pulumi:providers:kubernetes":
@@ -117,7 +121,7 @@ class ApiServerMocks(pulumi.runtime.Mocks):
             node_port = port.get("nodePort")
             if service_type == "ClusterIP":
                 if node_port:
-                    raise ApiServerRejection(
+                    raise ApiServerRejectionError(
                         f'Service "{object_id}" is invalid: spec.ports[{index}].nodePort: Forbidden: '
                         "may not be used when `type` is 'ClusterIP'"
                     )
@@ -139,38 +143,40 @@ class ApiServerMocks(pulumi.runtime.Mocks):
     def _check_node_port(self, object_id: str, index: int, node_port: int) -> int:
         low, high = self.node_port_range
         if not low <= node_port <= high:
-            raise ApiServerRejection(
+            raise ApiServerRejectionError(
                 f'Service "{object_id}" is invalid: spec.ports[{index}].nodePort: Invalid value: {node_port}: '
                 f"provided port is not in the valid range. The range of valid ports is {low}-{high}"
             )
         if node_port in self._allocated_node_ports:
-            raise ApiServerRejection(
+            raise ApiServerRejectionError(
                 f'Service "{object_id}" is invalid: spec.ports[{index}].nodePort: Invalid value: {node_port}: '
                 "provided port is already allocated"
             )
         return node_port
 
-    def _allocate_cluster_ip(self) -> ipaddress.IPv4Address:
+    def _allocate_cluster_ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         for address in SERVICE_CIDR.hosts():
             if address not in self._allocated_ips:
-                self._allocated_ips.add(address)  # type: ignore[arg-type]
-                return address  # type: ignore[return-value]
-        raise ApiServerRejection("failed to allocate a serviceIP: range is full")
+                self._allocated_ips.add(address)
+                return address
+        raise ApiServerRejectionError("failed to allocate a serviceIP: range is full")
 
     def _allocate_node_port(self, object_id: str) -> int:
         low, high = self.node_port_range
-        for candidate in [*range(self._dynamic_band_start, high + 1), *range(low, self._dynamic_band_start)]:
+        for candidate in itertools.chain(
+            range(self._dynamic_band_start, high + 1), range(low, self._dynamic_band_start)
+        ):
             if candidate not in self._allocated_node_ports:
                 self._allocated_node_ports[candidate] = object_id
                 return candidate
-        raise ApiServerRejection("failed to allocate a nodePort: range is full")
+        raise ApiServerRejectionError("failed to allocate a nodePort: range is full")
 
-    def _allocate_lb_ip(self) -> ipaddress.IPv4Address:
+    def _allocate_lb_ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         for address in LOAD_BALANCER_POOL.hosts():
             if address not in self._allocated_lb_ips:
-                self._allocated_lb_ips.add(address)  # type: ignore[arg-type]
-                return address  # type: ignore[return-value]
-        raise ApiServerRejection("load-balancer pool exhausted")
+                self._allocated_lb_ips.add(address)
+                return address
+        raise ApiServerRejectionError("load-balancer pool exhausted")
 
 
 def _default_deployment(obj: dict[str, Any]) -> None:
@@ -178,7 +184,9 @@ def _default_deployment(obj: dict[str, Any]) -> None:
     replicas = spec.setdefault("replicas", 1)
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
-    spec.setdefault("strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+    spec.setdefault(
+        "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
+    )
     pod_spec = spec.setdefault("template", {}).setdefault("spec", {})
     pod_spec.setdefault("restartPolicy", "Always")
     pod_spec.setdefault("dnsPolicy", "ClusterFirst")

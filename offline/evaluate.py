@@ -55,7 +55,9 @@ class Evaluation:
     def kubernetes_objects(self) -> list[RegisteredResource]:
         """Registered Kubernetes objects (no providers, no components), in registration order."""
         return [
-            r for r in self.resources if r.custom and r.type.startswith("kubernetes:") and not r.type.startswith("pulumi:")
+            r
+            for r in self.resources
+            if r.custom and r.type.startswith("kubernetes:") and not r.type.startswith("pulumi:")
         ]
 
 
@@ -68,7 +70,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         """Register as the SDK's mock monitor does, then record the registration."""
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             registered = self.resources[response.urn]
             self.registrations.append(
@@ -97,7 +99,7 @@ def evaluate_program(
 
     ``config`` is the flat Pulumi config (``"threetier:frontend" -> JSON string``). Any
     exception of the program (e.g. :class:`components.ConfigError`) or of the emulated
-    API server (:class:`ApiServerRejection`) propagates to the caller.
+    API server (:class:`ApiServerRejectionError`) propagates to the caller.
     """
     mocks = mocks or ApiServerMocks()
     monitor = RecordingMonitor(mocks)

@@ -1,0 +1,71 @@
+# Three-tier app on Kubernetes with Pulumi: the commands users and CI run.
+# `make help` lists them. Everything installs itself: the venv from requirements-dev.txt,
+# Go-built tools into a version-keyed cache outside the clone (hack/).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+STACKS := dev staging prod
+OUT ?=
+PYTEST_FLAGS ?= -q
+
+.PHONY: help venv lint unit test render policy policy-all toolchain cluster-up cluster-down up down verify integration clean
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## create the project virtualenv (.venv) with pinned packages
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+lint: venv ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+unit: venv ## unit tests: components under API-server mocks, rendering + schema validation, policy pack
+	$(VENV)/bin/pytest $(PYTEST_FLAGS) tests/unit $(wildcard tests/policy)
+
+test: lint unit ## all offline tests (the README's test command)
+
+render: venv ## write STACK's manifests to build/manifests/STACK (or OUT=dir)
+	$(PY) -m offline.render --stack $(STACK) $(if $(OUT),--out $(OUT))
+
+policy: venv ## run the policy pack over STACK offline; non-zero exit on a mandatory violation
+	$(PY) -m offline.policy_check --stack $(STACK)
+
+policy-all: venv
+	@for stack in $(STACKS); do $(MAKE) --no-print-directory policy STACK=$$stack || exit 1; done
+
+toolchain: ## build (or reuse from the cache) every Go tool: cluster and Pulumi engine
+	hack/build-cluster-tools.sh
+	hack/build-pulumi-tools.sh
+
+cluster-up: ## start the local Kubernetes control plane on loopback (builds what is missing)
+	hack/cluster-up.sh
+
+cluster-down: ## stop the local cluster and delete its data
+	hack/cluster-down.sh
+
+up: venv ## policy-gated `pulumi up` of STACK, then verification
+	hack/stack.sh up $(STACK)
+
+down: venv ## destroy STACK and remove it
+	hack/stack.sh down $(STACK)
+
+verify: venv ## post-deploy verification of a deployed STACK
+	hack/stack.sh verify $(STACK)
+
+integration: venv ## integration suite against the local cluster
+	$(VENV)/bin/pytest $(PYTEST_FLAGS) -m integration tests/integration
+
+clean: ## remove rendered manifests and caches in the clone (not the toolchain cache)
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,76 @@
+"""The mock layer behaves like the API server where the components depend on it."""
+
+from __future__ import annotations
+
+import re
+
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.args import Manifest
+from offline import ApiServerMocks, ApiServerRejectionError, evaluate_program
+
+
+def node_port_service(name: str, node_port: int | None, service_type: str = "NodePort") -> None:
+    port: dict[str, int] = {"port": 80}
+    if node_port is not None:
+        port["nodePort"] = node_port
+    spec: Manifest = {"type": service_type, "selector": {"app": name}, "ports": [port]}
+    k8s.core.v1.Service(name, spec=spec)
+
+
+def test_a_taken_node_port_is_rejected() -> None:
+    def program() -> None:
+        node_port_service("first", 30500)
+        node_port_service("second", 30500)
+
+    with pytest.raises(ApiServerRejectionError, match="30500: provided port is already allocated"):
+        evaluate_program(program, stack="test", config={})
+
+
+def test_node_port_outside_the_range_is_rejected() -> None:
+    with pytest.raises(
+        ApiServerRejectionError, match=re.escape("not in the valid range. The range of valid ports is 30000-32767")
+    ):
+        evaluate_program(lambda: node_port_service("low", 8080), stack="test", config={})
+
+
+def test_node_port_on_a_cluster_ip_service_is_rejected() -> None:
+    with pytest.raises(ApiServerRejectionError, match=re.escape("may not be used when `type` is 'ClusterIP'")):
+        evaluate_program(lambda: node_port_service("plain", 30001, "ClusterIP"), stack="test", config={})
+
+
+def test_dynamic_node_ports_avoid_pinned_ones_and_prefer_the_upper_band() -> None:
+    mocks = ApiServerMocks()
+
+    def program() -> None:
+        node_port_service("pinned", 30086)
+        node_port_service("dynamic", None)
+
+    evaluation = evaluate_program(program, stack="test", config={}, mocks=mocks)
+    ports = {r.name: r.state["spec"]["ports"][0]["nodePort"] for r in evaluation.kubernetes_objects()}
+    assert ports["pinned"] == 30086
+    assert ports["dynamic"] not in (30086,)
+    assert ports["dynamic"] >= 30086
+
+
+def test_defaults_are_filled_like_the_api_server() -> None:
+    def program() -> None:
+        k8s.core.v1.Service("svc", spec={"selector": {"app": "x"}, "ports": [{"port": 80}]})
+        deployment_spec: Manifest = {
+            "selector": {"matchLabels": {"app": "x"}},
+            "template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "x:1"}]}},
+        }
+        k8s.apps.v1.Deployment("dep", spec=deployment_spec)
+
+    evaluation = evaluate_program(program, stack="test", config={})
+    by_name = {r.name: r.state for r in evaluation.kubernetes_objects()}
+    service, deployment = by_name["svc"], by_name["dep"]
+    assert service["metadata"]["namespace"] == "default"
+    assert service["metadata"]["name"].startswith("svc-")
+    assert service["spec"]["type"] == "ClusterIP"
+    assert service["spec"]["ports"][0] == {"port": 80, "protocol": "TCP", "targetPort": 80}
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["template"]["spec"]["dnsPolicy"] == "ClusterFirst"
+    assert deployment["status"]["readyReplicas"] == 1
+    assert service["metadata"]["uid"] != deployment["metadata"]["uid"]

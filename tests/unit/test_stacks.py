@@ -1,0 +1,243 @@
+"""Each shipped stack (dev, staging, prod), evaluated from its real stacks/*.yaml."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from functools import cache
+from typing import Any
+
+import pytest
+
+from components.config import TIER_DEFAULTS
+from offline import Evaluation, RegisteredResource, evaluate_stack
+from offline.apiserver_mocks import LOAD_BALANCER_POOL, SERVICE_CIDR, unwrap_secret
+
+from .stack_files import STACKS, stack_yaml, tier_setting
+
+TIERS = ("frontend", "backend", "database")
+#: The product's promise per stack (README's stack table).
+EXPECTED_SERVICE_TYPES = {
+    "dev": {"frontend": "NodePort", "backend": "ClusterIP", "database": "ClusterIP"},
+    "staging": {"frontend": "LoadBalancer", "backend": "ClusterIP", "database": "ClusterIP"},
+    "prod": {"frontend": "LoadBalancer", "backend": "ClusterIP", "database": "ClusterIP"},
+}
+
+
+@cache
+def evaluated(stack: str) -> Evaluation:
+    return evaluate_stack(stack)
+
+
+def k8s(stack: str, kind: str, name: str | None = None) -> list[RegisteredResource]:
+    found = [r for r in evaluated(stack).kubernetes_objects() if r.type.endswith(f":{kind}")]
+    if name is not None:
+        found = [r for r in found if r.inputs["metadata"]["name"] == name]
+    return found
+
+
+def one(stack: str, kind: str, name: str) -> RegisteredResource:
+    found = k8s(stack, kind, name)
+    assert len(found) == 1, f"{stack}: expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def container(stack: str, tier: str) -> dict[str, Any]:
+    containers: list[dict[str, Any]] = one(stack, "Deployment", tier).inputs["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def env_of(stack: str, tier: str) -> dict[str, Any]:
+    return {item["name"]: item.get("value", item.get("valueFrom")) for item in container(stack, tier)["env"]}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_service_types_match_the_product_table_and_the_stack_file(stack: str) -> None:
+    for tier in TIERS:
+        service = one(stack, "Service", tier)
+        declared = tier_setting(stack, tier, "serviceType", "ClusterIP")
+        assert service.inputs["spec"]["type"] == declared == EXPECTED_SERVICE_TYPES[stack][tier]
+        assert evaluated(stack).outputs[tier]["serviceType"] == declared
+
+
+def test_all_three_service_types_are_used_across_stacks() -> None:
+    used = {one(s, "Service", t).inputs["spec"]["type"] for s in STACKS for t in TIERS}
+    assert used == {"ClusterIP", "NodePort", "LoadBalancer"}
+
+
+def test_replicas_grow_from_dev_to_prod() -> None:
+    for tier in ("frontend", "backend"):
+        counts = [one(s, "Deployment", tier).inputs["spec"]["replicas"] for s in STACKS]
+        assert counts == sorted(counts) and counts[0] < counts[-1], f"{tier}: {counts}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_replicas_images_and_ports_come_from_the_stack_file(stack: str) -> None:
+    for tier in TIERS:
+        deployment = one(stack, "Deployment", tier).inputs
+        service_port = one(stack, "Service", tier).inputs["spec"]["ports"][0]
+        assert deployment["spec"]["replicas"] == tier_setting(stack, tier, "replicas", 1)
+        assert container(stack, tier)["image"] == tier_setting(stack, tier, "image", TIER_DEFAULTS[tier]["image"])
+        assert service_port["port"] == tier_setting(stack, tier, "port", TIER_DEFAULTS[tier]["port"])
+        target = tier_setting(stack, tier, "targetPort", TIER_DEFAULTS[tier]["targetPort"])
+        assert service_port["targetPort"] == target
+        assert container(stack, tier)["ports"][0]["containerPort"] == target
+
+
+def test_dev_frontend_node_port_is_pinned_and_exported() -> None:
+    pinned = tier_setting("dev", "frontend", "nodePort")
+    assert pinned is not None
+    assert one("dev", "Service", "frontend").inputs["spec"]["ports"][0]["nodePort"] == pinned
+    outputs = evaluated("dev").outputs["frontend"]
+    assert outputs["nodePort"] == pinned
+    assert outputs["urls"]["nodePort"] == f"http://<nodeIP>:{pinned}"
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_load_balancer_frontends_export_their_ingress(stack: str) -> None:
+    outputs = evaluated(stack).outputs["frontend"]
+    ingress = outputs["loadBalancerIngress"]
+    assert ingress is not None
+    assert ipaddress.ip_address(ingress) in LOAD_BALANCER_POOL
+    assert outputs["urls"]["loadBalancer"] == f"http://{ingress}:{outputs['port']}"
+    # A LoadBalancer Service is also a NodePort Service: the API server allocated one.
+    assert 30000 <= outputs["nodePort"] <= 32767
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_selectors_always_match_pod_template_labels(stack: str) -> None:
+    for tier in TIERS:
+        deployment = one(stack, "Deployment", tier).inputs["spec"]
+        pod_labels = deployment["template"]["metadata"]["labels"]
+        service_selector = one(stack, "Service", tier).inputs["spec"]["selector"]
+        assert deployment["selector"]["matchLabels"] == service_selector
+        assert service_selector.items() <= pod_labels.items()
+        assert pod_labels["app.kubernetes.io/component"] == tier
+        for key in ("name", "instance", "component", "part-of", "managed-by"):
+            assert f"app.kubernetes.io/{key}" in pod_labels
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tiers_are_wired_by_cluster_dns_names_that_match_the_outputs(stack: str) -> None:
+    outputs = evaluated(stack).outputs
+    namespace = stack_yaml(stack)["threetier:namespace"]
+    assert outputs["namespace"] == namespace
+    for tier in TIERS:
+        assert outputs[tier]["dnsNames"] == {
+            "short": tier,
+            "namespaced": f"{tier}.{namespace}",
+            "svc": f"{tier}.{namespace}.svc",
+            "fqdn": f"{tier}.{namespace}.svc.cluster.local",
+        }
+    frontend_env, backend_env = env_of(stack, "frontend"), env_of(stack, "backend")
+    assert frontend_env["BACKEND_HOST"] == outputs["backend"]["dnsNames"]["fqdn"]
+    assert frontend_env["BACKEND_URL"] == outputs["backend"]["urls"]["inCluster"]
+    assert backend_env["DB_HOST"] == outputs["database"]["dnsNames"]["fqdn"]
+    assert backend_env["DB_PORT"] == str(outputs["database"]["port"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cluster_ips_are_allocated_from_the_service_cidr(stack: str) -> None:
+    ips = [evaluated(stack).outputs[tier]["clusterIP"] for tier in TIERS]
+    assert len(set(ips)) == 3
+    assert all(ipaddress.ip_address(ip) in SERVICE_CIDR for ip in ips)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_database_password_is_random_kept_in_a_secret_and_passed_by_reference(stack: str) -> None:
+    evaluation = evaluated(stack)
+    [password] = evaluation.of_type("random:index/randomPassword:RandomPassword")
+    plaintext = password.state["result"]
+    assert len(plaintext) == password.inputs["length"] >= 16
+    secret = one(stack, "Secret", "database-credentials")
+    data = unwrap_secret(secret.state["data"])
+    assert base64.b64decode(data["password"]).decode() == plaintext
+    for tier in ("backend", "database"):
+        ref = env_of(stack, tier)["DB_PASSWORD"]
+        assert ref == {"secretKeyRef": {"name": "database-credentials", "key": "password"}}
+    for tier in TIERS:
+        assert plaintext not in str(container(stack, tier)["env"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_outputs_never_show_the_password_in_plaintext(stack: str) -> None:
+    evaluation = evaluated(stack)
+    [password] = evaluation.of_type("random:index/randomPassword:RandomPassword")
+    plaintext = password.state["result"]
+    carrying = {name for name, value in evaluation.outputs.items() if plaintext in str(value)}
+    assert carrying == {"databaseUrl"}
+    assert evaluation.secret_outputs == {"databaseUrl"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_namespace_enforces_the_restricted_pod_security_level(stack: str) -> None:
+    [namespace] = k8s(stack, "Namespace")
+    labels = namespace.inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    for tier in TIERS:
+        pod = one(stack, "Deployment", tier).inputs["spec"]["template"]["spec"]
+        security = container(stack, tier)["securityContext"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"] == {"drop": ["ALL"]}
+        assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rollouts_keep_capacity_and_probes_exist(stack: str) -> None:
+    for tier in TIERS:
+        strategy = one(stack, "Deployment", tier).inputs["spec"]["strategy"]
+        assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+        probe_kind = "tcpSocket" if tier == "database" else "httpGet"
+        assert probe_kind in container(stack, tier)["readinessProbe"]
+        assert probe_kind in container(stack, tier)["livenessProbe"]
+        resources = container(stack, tier)["resources"]
+        assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_network_policies_allow_only_the_next_tier_up(stack: str) -> None:
+    policies = {p.inputs["metadata"]["name"]: p.inputs["spec"] for p in k8s(stack, "NetworkPolicy")}
+    assert policies["default-deny-ingress"] == {
+        "podSelector": {"matchLabels": {}},
+        "policyTypes": ["Ingress"],
+        "ingress": [],
+    }
+
+    def sources(policy: str) -> list[str]:
+        return [
+            peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+            for rule in policies[policy]["ingress"]
+            for peer in rule["from"]
+        ]
+
+    def target(policy: str) -> str:
+        return str(policies[policy]["podSelector"]["matchLabels"]["app.kubernetes.io/component"])
+
+    assert (target("database-allow-backend"), sources("database-allow-backend")) == ("database", ["backend"])
+    assert (target("backend-allow-frontend"), sources("backend-allow-frontend")) == ("backend", ["frontend"])
+    assert policies["database-allow-backend"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 5432}]
+    assert target("frontend-allow-clients") == "frontend"
+    assert "from" not in policies["frontend-allow-clients"]["ingress"][0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_disruption_budget_exists_exactly_where_replicas_exceed_one(stack: str) -> None:
+    budgets = {p.inputs["metadata"]["name"]: p.inputs["spec"] for p in k8s(stack, "PodDisruptionBudget")}
+    expected = {tier for tier in TIERS if tier_setting(stack, tier, "replicas", 1) > 1}
+    assert set(budgets) == expected
+    for tier, spec in budgets.items():
+        assert spec["selector"]["matchLabels"] == one(stack, "Service", tier).inputs["spec"]["selector"]
+        assert spec["maxUnavailable"] == 1
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_child_is_parented_to_its_component(stack: str) -> None:
+    evaluation = evaluated(stack)
+    by_urn = {r.urn: r for r in evaluation.resources}
+    for resource in evaluation.kubernetes_objects():
+        assert by_urn[resource.parent].type.startswith("threetier:components:"), resource.urn
+    for kind in ("Service", "Deployment"):
+        for resource in k8s(stack, kind):
+            assert by_urn[resource.parent].type == "threetier:components:Tier"
