@@ -102,8 +102,8 @@ class ThreeTierApp(pulumi.ComponentResource):
             f"{name}-backend",
             backend_args,
             service_name="backend",
+            dns_env={"DB_HOST": self.database},
             extra_env={
-                "DB_HOST": self.database.dns_names.fqdn,
                 "DB_PORT": str(args.database.port),
                 "DB_NAME": args.database_name,
                 "DB_USER": args.database_user,
@@ -115,8 +115,8 @@ class ThreeTierApp(pulumi.ComponentResource):
             f"{name}-frontend",
             args.frontend,
             service_name="frontend",
+            dns_env={"BACKEND_HOST": self.backend},
             extra_env={
-                "BACKEND_HOST": self.backend.dns_names.fqdn,
                 "BACKEND_URL": f"{args.backend.scheme}://{self.backend.dns_names.fqdn}:{args.backend.port}",
             },
             opts=in_namespace,

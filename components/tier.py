@@ -25,6 +25,9 @@ class Tier(pulumi.ComponentResource):
     both the Deployment and the Service, so other tiers reach this one at
     ``<service_name>.<namespace>.svc.<cluster domain>``.
 
+    ``dns_env`` maps env var names to the tiers this one calls: each variable carries that
+    tier's fully qualified DNS name (``BACKEND_HOST=backend.ns.svc.cluster.local``).
+
     Arguments are validated before anything is registered; a bad value raises
     :class:`components.ConfigError` naming the key and the allowed values.
 
@@ -45,6 +48,7 @@ class Tier(pulumi.ComponentResource):
         part_of: Optional[str] = None,
         cluster_domain: str = "cluster.local",
         skip_await: bool = False,
+        dns_env: Optional[Mapping[str, Tier]] = None,
         extra_env: Optional[Mapping[str, pulumi.Input[str]]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
@@ -70,6 +74,11 @@ class Tier(pulumi.ComponentResource):
         )
         self.selector = naming.selector_labels(self.labels)
         self.dns_names = naming.service_dns_names(service_name, namespace, cluster_domain)
+        #: Env vars that carry another tier's DNS name: discovery wiring, exported for verification.
+        self.wiring = {
+            env: {"service": tier.service_name, "fqdn": tier.dns_names.fqdn} for env, tier in (dns_env or {}).items()
+        }
+        self.dns_env = {env: target["fqdn"] for env, target in self.wiring.items()}
         metadata: Manifest = {"name": service_name, "namespace": namespace, "labels": self.labels}
         if skip_await:
             metadata["annotations"] = {SKIP_AWAIT_ANNOTATION: "true"}
@@ -88,7 +97,7 @@ class Tier(pulumi.ComponentResource):
         self.deployment = k8s.apps.v1.Deployment(
             name,
             metadata=metadata,
-            spec=self._deployment_spec(extra_env or {}),
+            spec=self._deployment_spec({**self.dns_env, **(extra_env or {})}),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, self.service]),
         )
 
@@ -137,6 +146,7 @@ class Tier(pulumi.ComponentResource):
                 "selector": dict(self.selector),
                 "dnsNames": self.dns_names.as_dict(),
                 "urls": values[5],
+                "wiring": self.wiring,
             }
         )
 

@@ -135,6 +135,14 @@ def test_tiers_are_wired_by_cluster_dns_names_that_match_the_outputs(stack: str)
     assert frontend_env["BACKEND_URL"] == outputs["backend"]["urls"]["inCluster"]
     assert backend_env["DB_HOST"] == outputs["database"]["dnsNames"]["fqdn"]
     assert backend_env["DB_PORT"] == str(outputs["database"]["port"])
+    # The wiring is exported, so a verifier can check live pods without knowing the components.
+    assert outputs["frontend"]["wiring"] == {
+        "BACKEND_HOST": {"service": "backend", "fqdn": outputs["backend"]["dnsNames"]["fqdn"]}
+    }
+    assert outputs["backend"]["wiring"] == {
+        "DB_HOST": {"service": "database", "fqdn": outputs["database"]["dnsNames"]["fqdn"]}
+    }
+    assert outputs["database"]["wiring"] == {}
 
 
 @pytest.mark.parametrize("stack", STACKS)
