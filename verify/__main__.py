@@ -1,0 +1,63 @@
+"""CLI: ``python -m verify --stack dev [--outputs file.json] [--kubeconfig PATH] [--json] [--dns-server host:port]``.
+
+Exit status 0 only when no check failed (skipped checks are shown with their reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from .cluster import LiveCluster
+from .model import StackOutputs, Status
+from .report import print_table, to_json
+from .runner import VerifyOptions, verify
+
+
+def read_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
+    """Stack outputs from a JSON file, or from ``pulumi stack output --json``."""
+    if outputs_file is not None:
+        loaded: dict[str, Any] = json.loads(outputs_file.read_text())
+        return loaded
+    completed = subprocess.run(
+        ["pulumi", "stack", "output", "--json", "--stack", stack], capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"pulumi stack output failed for stack {stack}: {completed.stderr.strip()}")
+    parsed: dict[str, Any] = json.loads(completed.stdout)
+    return parsed
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Verify one deployed stack; print a table or JSON; exit 1 on any failed check."""
+    parser = argparse.ArgumentParser(prog="python -m verify", description="Post-deploy verification of a stack.")
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--outputs", type=Path, help="JSON file of stack outputs (default: pulumi stack output --json)")
+    parser.add_argument("--kubeconfig", help="kubeconfig path (default: $KUBECONFIG or ~/.kube/config)")
+    parser.add_argument("--context", help="kubeconfig context")
+    parser.add_argument("--dns-server", help="host:port of the cluster DNS to query directly (e.g. 127.0.0.1:1053)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for endpoints / LB ingress")
+    parser.add_argument("--probe-image", default="busybox:1.36.1", help="image of the short-lived probe pods")
+    parser.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
+    options = parser.parse_args(argv)
+
+    outputs = StackOutputs.from_json(options.stack, read_outputs(options.stack, options.outputs))
+    cluster = LiveCluster(options.kubeconfig, options.context)
+    results = verify(
+        outputs,
+        cluster,
+        VerifyOptions(dns_server=options.dns_server, settle_timeout=options.timeout, probe_image=options.probe_image),
+    )
+    if options.json:
+        print(to_json(options.stack, results))
+    else:
+        print_table(options.stack, results)
+    return 1 if any(item.status is Status.FAILED for item in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

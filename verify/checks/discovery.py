@@ -1,0 +1,61 @@
+"""4. Discovery wiring: env vars carry the exported DNS names; Kubernetes' service env vars exist."""
+
+from __future__ import annotations
+
+from ..cluster import Obj
+from ..context import CheckContext, result, skipped
+from ..model import CheckResult, TierExport
+
+
+def check_discovery(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
+    """Each wiring env var in every pod equals the exported FQDN of the tier it calls."""
+    results: list[CheckResult] = []
+    pods = ctx.cluster.pods(tier.namespace, tier.selector)
+    for env_name, target in sorted(tier.wiring.items()):
+        callee = ctx.outputs.tier_by_service(tier.namespace, target["service"])
+        if callee is None:
+            results.append(
+                result(tier, "discovery.env", False, f"{env_name}: no exported tier for Service {target['service']}")
+            )
+            continue
+        wanted = callee.dns_names.get("fqdn")
+        wrong = [
+            f"{pod['metadata']['name']}={_env_value(pod, env_name)!r}"
+            for pod in pods
+            if _env_value(pod, env_name) != wanted
+        ]
+        if not pods:
+            results.append(result(tier, "discovery.env", False, f"{env_name}: no pods to inspect"))
+        elif wrong:
+            results.append(result(tier, "discovery.env", False, f"{env_name} should be {wanted}: {', '.join(wrong)}"))
+        else:
+            results.append(result(tier, "discovery.env", True, f"{env_name}={wanted} in {len(pods)} pod(s)"))
+    if tier.wiring:
+        results.append(_service_env_vars(ctx, tier, pods))
+    return results
+
+
+def _service_env_vars(ctx: CheckContext, tier: TierExport, pods: list[Obj]) -> CheckResult:
+    """Pods created after a Service see ``<SVC>_SERVICE_HOST``/``_PORT`` (needs a running container)."""
+    reason = ctx.data_plane_reason()
+    if reason:
+        return skipped(tier, "discovery.serviceEnv", f"container environment not observable: {reason}")
+    missing = []
+    for pod in pods:
+        ok, output = ctx.cluster.exec_in_pod(tier.namespace, pod["metadata"]["name"], ["env"])
+        if ok is None:
+            return skipped(tier, "discovery.serviceEnv", output)
+        for target in tier.wiring.values():
+            prefix = target["service"].upper().replace("-", "_")
+            for suffix in ("_SERVICE_HOST=", "_SERVICE_PORT="):
+                if f"{prefix}{suffix}" not in output:
+                    missing.append(f"{pod['metadata']['name']}: {prefix}{suffix.rstrip('=')}")
+    return result(tier, "discovery.serviceEnv", not missing, "missing " + ", ".join(missing) if missing else "present")
+
+
+def _env_value(pod: Obj, name: str) -> object:
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for item in container.get("env") or []:
+            if item.get("name") == name:
+                return item.get("value")
+    return None

@@ -1,0 +1,244 @@
+"""Read the live cluster through the Kubernetes API, as plain JSON-like dicts.
+
+Checks work on dicts (camelCase, exactly as ``kubectl get -o json`` shows them), so unit
+tests can replay recorded API objects through :class:`RecordedCluster` and the live
+:class:`LiveCluster` goes through the official ``kubernetes`` Python client.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Optional, Protocol
+
+Obj = dict[str, Any]
+
+#: kwok marks the nodes it simulates with this annotation; their pods run no process.
+SIMULATED_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+
+
+class ClusterView(Protocol):
+    """What the checks need to know about the cluster."""
+
+    def service(self, namespace: str, name: str) -> Optional[Obj]:
+        """The Service, or None when it does not exist."""
+
+    def deployment(self, namespace: str, name: str) -> Optional[Obj]:
+        """The Deployment, or None."""
+
+    def endpoint_slices(self, namespace: str, service: str) -> list[Obj]:
+        """EndpointSlices of a Service (label ``kubernetes.io/service-name``)."""
+
+    def pods(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
+        """Pods matching a label selector."""
+
+    def nodes(self) -> list[Obj]:
+        """Every Node."""
+
+    def run_probe(self, namespace: str, command: list[str], image: str, timeout: float) -> tuple[Optional[bool], str]:
+        """Run a short-lived pod; (succeeded, logs), or (None, reason) when no pod can run. Always cleaned up."""
+
+    def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
+        """Run ``command`` in a pod's first container; (ok, output) or (None, reason)."""
+
+
+def is_simulated(node: Obj) -> bool:
+    """True for a node kwok simulates (no kubelet, no kube-proxy, pods without processes)."""
+    annotations = (node.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(SIMULATED_NODE_ANNOTATION) == "fake"
+
+
+def internal_ip(node: Obj) -> Optional[str]:
+    """The node's InternalIP address."""
+    for address in (node.get("status") or {}).get("addresses") or []:
+        if address.get("type") == "InternalIP":
+            return str(address["address"])
+    return None
+
+
+def pod_is_ready(pod: Obj) -> bool:
+    """Running with condition Ready=True."""
+    status = pod.get("status") or {}
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+    return status.get("phase") == "Running" and ready
+
+
+class LiveCluster:
+    """The live API server, through the ``kubernetes`` client and a kubeconfig."""
+
+    def __init__(self, kubeconfig: Optional[str] = None, context: Optional[str] = None) -> None:
+        from kubernetes import client, config
+
+        api_client = config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
+        self._serialize = api_client.sanitize_for_serialization
+        self._core = client.CoreV1Api(api_client)
+        self._apps = client.AppsV1Api(api_client)
+        self._discovery = client.DiscoveryV1Api(api_client)
+        self._api_exception = client.ApiException
+
+    def _get(self, read: Any, *args: str) -> Optional[Obj]:
+        try:
+            result: Obj = self._serialize(read(*args))
+            return result
+        except self._api_exception as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def service(self, namespace: str, name: str) -> Optional[Obj]:
+        """The Service, or None."""
+        return self._get(self._core.read_namespaced_service, name, namespace)
+
+    def deployment(self, namespace: str, name: str) -> Optional[Obj]:
+        """The Deployment, or None."""
+        return self._get(self._apps.read_namespaced_deployment, name, namespace)
+
+    def endpoint_slices(self, namespace: str, service: str) -> list[Obj]:
+        """EndpointSlices of the Service."""
+        found = self._discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector=f"kubernetes.io/service-name={service}"
+        )
+        return [self._serialize(item) for item in found.items]
+
+    def pods(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
+        """Pods matching ``selector``."""
+        label_selector = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+        found = self._core.list_namespaced_pod(namespace, label_selector=label_selector)
+        return [self._serialize(item) for item in found.items]
+
+    def nodes(self) -> list[Obj]:
+        """Every Node."""
+        return [self._serialize(item) for item in self._core.list_node().items]
+
+    def run_probe(self, namespace: str, command: list[str], image: str, timeout: float) -> tuple[Optional[bool], str]:
+        """Run a restricted-PSS-compliant probe pod to completion, read its logs, delete it."""
+        if not any(not is_simulated(node) for node in self.nodes()):
+            return None, "every node is simulated (kwok): a probe pod would run no process"
+        name = f"verify-probe-{uuid.uuid4().hex[:8]}"
+        body = _probe_pod(name, command, image)
+        self._core.create_namespaced_pod(namespace, body)  # type: ignore[arg-type]  # the API takes plain dicts too
+        try:
+            deadline = time.monotonic() + timeout
+            phase: Optional[str] = "Pending"
+            while time.monotonic() < deadline:
+                status = self._core.read_namespaced_pod(name, namespace).status
+                phase = status.phase if status else None
+                if phase in ("Succeeded", "Failed"):
+                    break
+                time.sleep(0.5)
+            logs = self._core.read_namespaced_pod_log(name, namespace) if phase in ("Succeeded", "Failed") else ""
+            if phase not in ("Succeeded", "Failed"):
+                return False, f"probe pod still {phase} after {timeout:.0f}s"
+            return phase == "Succeeded", str(logs).strip()
+        finally:
+            self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+
+    def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
+        """``kubectl exec`` through the API's websocket stream."""
+        from kubernetes.stream import stream
+
+        output = stream(
+            self._core.connect_get_namespaced_pod_exec,
+            pod,
+            namespace,
+            command=command,
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+        )
+        return True, str(output)
+
+
+def _probe_pod(name: str, command: list[str], image: str) -> Obj:
+    """A pod the ``restricted`` Pod Security level admits."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "verify-probe"}},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": command,
+                    "resources": {
+                        "requests": {"cpu": "10m", "memory": "16Mi"},
+                        "limits": {"cpu": "100m", "memory": "32Mi"},
+                    },
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "capabilities": {"drop": ["ALL"]},
+                        "runAsNonRoot": True,
+                    },
+                }
+            ],
+        },
+    }
+
+
+class RecordedCluster:
+    """API objects recorded from a live cluster (a JSON file), for unit tests of the checks.
+
+    Format: ``{"services": [...], "deployments": [...], "endpointSlices": [...], "pods": [...],
+    "nodes": [...]}``, each a list of objects as the API returns them.
+    """
+
+    def __init__(self, recording: Obj) -> None:
+        self.recording = recording
+
+    @classmethod
+    def load(cls, path: Path) -> RecordedCluster:
+        """Read a recording from ``path``."""
+        return cls(json.loads(path.read_text()))
+
+    def _find(self, kind: str, namespace: str, name: str) -> Optional[Obj]:
+        for obj in self.recording.get(kind, []):
+            meta = obj["metadata"]
+            if meta["name"] == name and meta.get("namespace") == namespace:
+                return dict(obj)
+        return None
+
+    def service(self, namespace: str, name: str) -> Optional[Obj]:
+        """The recorded Service."""
+        return self._find("services", namespace, name)
+
+    def deployment(self, namespace: str, name: str) -> Optional[Obj]:
+        """The recorded Deployment."""
+        return self._find("deployments", namespace, name)
+
+    def endpoint_slices(self, namespace: str, service: str) -> list[Obj]:
+        """The recorded EndpointSlices of ``service``."""
+        return [
+            obj
+            for obj in self.recording.get("endpointSlices", [])
+            if obj["metadata"].get("namespace") == namespace
+            and (obj["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == service
+        ]
+
+    def pods(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
+        """The recorded pods matching ``selector``."""
+        return [
+            obj
+            for obj in self.recording.get("pods", [])
+            if obj["metadata"].get("namespace") == namespace
+            and selector.items() <= (obj["metadata"].get("labels") or {}).items()
+        ]
+
+    def nodes(self) -> list[Obj]:
+        """The recorded nodes."""
+        return list(self.recording.get("nodes", []))
+
+    def run_probe(self, namespace: str, command: list[str], image: str, timeout: float) -> tuple[Optional[bool], str]:
+        """Recordings run no pods."""
+        return None, "recorded cluster: no probe pod can run"
+
+    def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
+        """Recordings run no commands."""
+        return None, "recorded cluster: no exec"

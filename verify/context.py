@@ -1,0 +1,49 @@
+"""What every check gets: the stack's outputs, the cluster and the options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .cluster import ClusterView, Obj, is_simulated
+from .model import CheckResult, StackOutputs, Status, TierExport
+
+NODE_PORT_RANGE = (30000, 32767)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Inputs shared by the checks."""
+
+    outputs: StackOutputs
+    cluster: ClusterView
+    #: ``host:port`` of a DNS server to ask directly (e.g. the local cluster's CoreDNS).
+    dns_server: Optional[str] = None
+    #: Seconds to wait for things that settle (endpoints, LB ingress).
+    settle_timeout: float = 60.0
+    probe_image: str = "busybox:1.36.1"
+
+    def data_plane_reason(self) -> Optional[str]:
+        """Why no real traffic can flow, or None when at least one node runs real pods."""
+        nodes = self.cluster.nodes()
+        if not nodes:
+            return "the cluster has no nodes"
+        if all(is_simulated(node) for node in nodes):
+            return "every node is simulated (kwok): no kubelet, no kube-proxy, pods run no process"
+        return None
+
+
+def result(tier: TierExport, check: str, ok: bool, detail: str) -> CheckResult:
+    """PASSED or FAILED."""
+    return CheckResult(tier.key, check, Status.PASSED if ok else Status.FAILED, detail)
+
+
+def skipped(tier: TierExport, check: str, reason: str) -> CheckResult:
+    """SKIPPED, with the reason."""
+    return CheckResult(tier.key, check, Status.SKIPPED, reason)
+
+
+def first_port(service: Obj) -> Obj:
+    """The Service's first port entry."""
+    ports: list[Obj] = (service.get("spec") or {}).get("ports") or [{}]
+    return ports[0]
