@@ -1,0 +1,21 @@
+"""The offline policy gate: the pack judged through its own gRPC analyzer service.
+
+:func:`run_gate` starts the pack exactly as the Pulumi engine does (``policy/__main__.py``
+serving the policy SDK's analyzer on a loopback port), configures it from a
+``--policy-pack-config`` file the way the engine does, and sends every resource through
+``Analyze`` and the whole stack through ``AnalyzeStack``.
+"""
+
+from .analyzer import GateResource, PolicyPackServer, run_gate
+from .config import PolicyConfigError
+from .report import GateReport, Violation, format_report
+
+__all__ = [
+    "GateReport",
+    "GateResource",
+    "PolicyConfigError",
+    "PolicyPackServer",
+    "Violation",
+    "format_report",
+    "run_gate",
+]

@@ -1,0 +1,35 @@
+"""The policies of the pack, one module per group."""
+
+from pulumi_policy import Policy
+
+from .exposure import allowed_service_types, database_not_exposed, node_port_range
+from .images import images_pinned
+from .labels import recommended_labels
+from .pod_security import restricted_pod_security
+from .probes import probes_on_stateless_tiers
+from .resources import container_resources
+from .secrets import no_plaintext_secrets_in_env
+from .stack import ha_stateless_tiers, no_dead_services, unique_node_ports
+
+PACK_NAME = "threetier-policies"
+
+
+def build_policies() -> list[Policy]:
+    """Every policy of the pack, resource policies first, then stack policies."""
+    return [
+        images_pinned,
+        container_resources,
+        probes_on_stateless_tiers,
+        restricted_pod_security,
+        allowed_service_types,
+        database_not_exposed,
+        node_port_range,
+        recommended_labels,
+        no_plaintext_secrets_in_env,
+        no_dead_services,
+        ha_stateless_tiers,
+        unique_node_ports,
+    ]
+
+
+__all__ = ["PACK_NAME", "build_policies"]

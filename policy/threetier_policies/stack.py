@@ -1,0 +1,162 @@
+"""Stack policies: relations between objects (Services and their pods, HA, node ports)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .k8s import DEPLOYMENT, PDB, SERVICE, describe, dig, pod_labels, pod_spec, tier_of
+
+
+def _namespace(props: Mapping[str, Any]) -> str:
+    return str(dig(props, "metadata", "namespace") or "default")
+
+
+def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+
+def _workloads(resources: list[PolicyResource]) -> list[PolicyResource]:
+    return [r for r in resources if pod_spec(r.resource_type, r.props) is not None]
+
+
+def _declares_port(workload: PolicyResource, target: Any) -> bool:
+    spec = pod_spec(workload.resource_type, workload.props) or {}
+    for container in spec.get("containers") or []:
+        for port in container.get("ports") or []:
+            if isinstance(target, str) and not target.isdigit():
+                if port.get("name") == target:
+                    return True
+            elif port.get("containerPort") is not None and int(port["containerPort"]) == int(target):
+                return True
+    return False
+
+
+def _dead_services(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    workloads = _workloads(list(args.resources))
+    for service in args.resources:
+        if service.resource_type != SERVICE:
+            continue
+        selector = dig(service.props, "spec", "selector") or {}
+        if not selector:
+            continue  # selector-less Services have manually managed endpoints
+        namespace = _namespace(service.props)
+        matching = [
+            w
+            for w in workloads
+            if _namespace(w.props) == namespace and _selects(selector, pod_labels(w.resource_type, w.props))
+        ]
+        name = describe(service.resource_type, service.props)
+        if not matching:
+            report_violation(
+                f"{name}: selector {dict(selector)} matches the pods of no workload in namespace {namespace}. "
+                "Fix: make the selector a subset of the pod template labels.",
+                service.urn,
+            )
+            continue
+        for port in dig(service.props, "spec", "ports") or []:
+            target = port.get("targetPort", port.get("port"))
+            if target is not None and not any(_declares_port(w, target) for w in matching):
+                workload = describe(matching[0].resource_type, matching[0].props)
+                report_violation(
+                    f"{name}: targetPort {target} is not a port that {workload} declares. "
+                    "Fix: point targetPort at a declared containerPort (number or name).",
+                    service.urn,
+                )
+
+
+def _ha(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    config = args.get_config()
+    minimum = int(config.get("minReplicas", 2))
+    tiers = set(config.get("tiers", []))
+    budgets = [r for r in args.resources if r.resource_type == PDB]
+    for deployment in args.resources:
+        if deployment.resource_type != DEPLOYMENT:
+            continue
+        labels = pod_labels(deployment.resource_type, deployment.props)
+        tier = tier_of(labels)
+        if tier not in tiers:
+            continue
+        name = describe(deployment.resource_type, deployment.props)
+        replicas = dig(deployment.props, "spec", "replicas")
+        replicas = 1 if replicas is None else int(replicas)
+        if replicas < minimum:
+            report_violation(
+                f"{name} ({tier} tier) has {replicas} replica(s); at least {minimum} are required. "
+                "Fix: raise replicas.",
+                deployment.urn,
+            )
+        covered = any(
+            _namespace(b.props) == _namespace(deployment.props)
+            and _selects(dig(b.props, "spec", "selector", "matchLabels") or {}, labels)
+            for b in budgets
+        )
+        if not covered:
+            report_violation(
+                f"{name} ({tier} tier) has no PodDisruptionBudget selecting its pods. "
+                "Fix: add one (e.g. maxUnavailable: 1).",
+                deployment.urn,
+            )
+
+
+def _unique_node_ports(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    owners: dict[int, str] = {}
+    for service in args.resources:
+        if service.resource_type != SERVICE:
+            continue
+        for port in dig(service.props, "spec", "ports") or []:
+            node_port = port.get("nodePort")
+            if node_port is None:
+                continue
+            node_port = int(node_port)
+            name = describe(service.resource_type, service.props)
+            if node_port in owners:
+                report_violation(
+                    f"{name}: nodePort {node_port} is already used by {owners[node_port]}; the API server would reject "
+                    "the second Service. Fix: give each Service its own nodePort.",
+                    service.urn,
+                )
+            else:
+                owners[node_port] = name
+
+
+no_dead_services = StackValidationPolicy(
+    name="no-dead-services",
+    description="Every Service's selector matches a workload's pods and its targetPort is a port they declare.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_dead_services,
+)
+
+ha_stateless_tiers = StackValidationPolicy(
+    name="ha-stateless-tiers",
+    description="Stateless tiers run enough replicas and have a PodDisruptionBudget.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_ha,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "minReplicas": {"type": "integer", "minimum": 1, "default": 2, "description": "Minimum replicas."},
+            "tiers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["frontend", "backend"],
+                "description": "Values of app.kubernetes.io/component that must be highly available.",
+            },
+        }
+    ),
+)
+
+unique_node_ports = StackValidationPolicy(
+    name="unique-node-ports",
+    description="No two Services may ask for the same nodePort.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_unique_node_ports,
+)
