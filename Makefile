@@ -34,7 +34,7 @@ lint: venv ## ruff (lint + format check) and mypy
 unit: venv ## unit tests: components under API-server mocks, rendering + schema validation, policy pack
 	$(VENV)/bin/pytest $(PYTEST_FLAGS) tests/unit $(wildcard tests/policy)
 
-test: lint unit ## all offline tests (the README's test command)
+test: lint unit policy-all ## all offline tests (the README's test command)
 
 render: venv ## write STACK's manifests to build/manifests/STACK (or OUT=dir)
 	$(PY) -m offline.render --stack $(STACK) $(if $(OUT),--out $(OUT))

@@ -51,8 +51,11 @@ def unwrap_secret(value: Any) -> Any:
 class ApiServerMocks(pulumi.runtime.Mocks):
     """Mocks for ``pulumi.runtime.set_mocks`` emulating a fresh Kubernetes API server."""
 
-    def __init__(self, *, node_port_range: tuple[int, int] = NODE_PORT_RANGE) -> None:
+    def __init__(self, *, node_port_range: tuple[int, int] = NODE_PORT_RANGE, preview: bool = False) -> None:
         self.node_port_range = node_port_range
+        #: Preview (dry run): objects are validated and defaulted but pinned node ports are not
+        #: reserved, as nothing is created yet (policy packs judge a stack at this stage).
+        self.preview = preview
         self._allocated_ips: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set(RESERVED_CLUSTER_IPS)
         self._allocated_node_ports: dict[int, str] = {}
         self._allocated_lb_ips: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
@@ -129,8 +132,9 @@ class ApiServerMocks(pulumi.runtime.Mocks):
             if node_port:
                 wanted.append(self._check_node_port(object_id, index, int(node_port)))
         # Only commit allocations once the whole object is valid, as the API server does.
-        for node_port in wanted:
-            self._allocated_node_ports[node_port] = object_id
+        if not self.preview:
+            for node_port in wanted:
+                self._allocated_node_ports[node_port] = object_id
         if service_type in ("NodePort", "LoadBalancer"):
             for port in spec.get("ports", []):
                 if not port.get("nodePort"):

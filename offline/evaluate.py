@@ -103,7 +103,7 @@ def evaluate_program(
     """
     mocks = mocks or ApiServerMocks()
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=mocks.preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config))
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
@@ -151,6 +151,8 @@ def run_main_program() -> None:
     runpy.run_path(str(MAIN_PROGRAM), run_name="__main__")
 
 
-def evaluate_stack(stack: str, overrides: Optional[Mapping[str, Any]] = None) -> Evaluation:
-    """Evaluate the project's program for ``stack`` (its real ``stacks/`` config)."""
-    return evaluate_program(run_main_program, stack=stack, config=stack_config(stack, overrides))
+def evaluate_stack(stack: str, overrides: Optional[Mapping[str, Any]] = None, *, preview: bool = False) -> Evaluation:
+    """Evaluate the project's program for ``stack`` (its real ``stacks/`` config); ``preview`` as a dry run."""
+    return evaluate_program(
+        run_main_program, stack=stack, config=stack_config(stack, overrides), mocks=ApiServerMocks(preview=preview)
+    )

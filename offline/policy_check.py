@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
 from policy.gate import GateReport, GateResource, PolicyConfigError, format_report, run_gate
 
-from .evaluate import PROJECT_ROOT, Evaluation, evaluate_stack
+from .apiserver_mocks import ApiServerMocks
+from .evaluate import PROJECT_ROOT, Evaluation, evaluate_program, evaluate_stack, stack_config
 
 POLICY_CONFIG_DIR = PROJECT_ROOT / "policy" / "config"
 
@@ -30,8 +31,18 @@ def gate_resources(evaluation: Evaluation) -> list[GateResource]:
 
 
 def check_stack(stack: str, overrides: Optional[Mapping[str, Any]] = None, config: Optional[Path] = None) -> GateReport:
-    """Evaluate ``stack`` (with config ``overrides``) and judge it with its policy config."""
-    return run_gate(gate_resources(evaluate_stack(stack, overrides)), config or POLICY_CONFIG_DIR / f"{stack}.json")
+    """Evaluate ``stack`` (with config ``overrides``) as a preview and judge it with its policy config.
+
+    Policies run at preview, before anything exists, as in ``pulumi up``.
+    """
+    evaluation = evaluate_stack(stack, overrides, preview=True)
+    return run_gate(gate_resources(evaluation), config or POLICY_CONFIG_DIR / f"{stack}.json")
+
+
+def check_program(program: Callable[[], None], stack: str) -> GateReport:
+    """Judge any Pulumi program (evaluated as a preview under the mocks) with ``stack``'s policy config."""
+    evaluation = evaluate_program(program, stack=stack, config=stack_config(stack), mocks=ApiServerMocks(preview=True))
+    return run_gate(gate_resources(evaluation), POLICY_CONFIG_DIR / f"{stack}.json")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -52,7 +52,9 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
     problems = pod_security_problems(spec)
     if problems:
         report_violation(
-            f"{describe(args.resource_type, args.props)} breaks the restricted level: {'; '.join(problems)}.", args.urn
+            f"{describe(args.resource_type, args.props)} breaks the restricted Pod Security level. "
+            f"Fix: {'; '.join(problems)}.",
+            args.urn,
         )
 
 

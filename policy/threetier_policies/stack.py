@@ -29,6 +29,11 @@ def _workloads(resources: list[PolicyResource]) -> list[PolicyResource]:
     return [r for r in resources if pod_spec(r.resource_type, r.props) is not None]
 
 
+def _port_value(value: Any) -> Any:
+    """Ports arrive as floats over gRPC (protobuf Struct): 8080.0 -> 8080; names stay names."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _declares_port(workload: PolicyResource, target: Any) -> bool:
     spec = pod_spec(workload.resource_type, workload.props) or {}
     for container in spec.get("containers") or []:
@@ -64,7 +69,7 @@ def _dead_services(args: StackValidationArgs, report_violation: ReportViolation)
             )
             continue
         for port in dig(service.props, "spec", "ports") or []:
-            target = port.get("targetPort", port.get("port"))
+            target = _port_value(port.get("targetPort", port.get("port")))
             if target is not None and not any(_declares_port(w, target) for w in matching):
                 workload = describe(matching[0].resource_type, matching[0].props)
                 report_violation(
@@ -109,24 +114,24 @@ def _ha(args: StackValidationArgs, report_violation: ReportViolation) -> None:
 
 
 def _unique_node_ports(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    owners: dict[int, str] = {}
+    users: dict[int, list[PolicyResource]] = {}
     for service in args.resources:
         if service.resource_type != SERVICE:
             continue
         for port in dig(service.props, "spec", "ports") or []:
-            node_port = port.get("nodePort")
-            if node_port is None:
-                continue
-            node_port = int(node_port)
-            name = describe(service.resource_type, service.props)
-            if node_port in owners:
-                report_violation(
-                    f"{name}: nodePort {node_port} is already used by {owners[node_port]}; the API server would reject "
-                    "the second Service. Fix: give each Service its own nodePort.",
-                    service.urn,
-                )
-            else:
-                owners[node_port] = name
+            if port.get("nodePort") is not None:
+                users.setdefault(int(port["nodePort"]), []).append(service)
+    for node_port, services in sorted(users.items()):
+        if len(services) < 2:
+            continue
+        names = [describe(s.resource_type, s.props) for s in services]
+        for service, name in zip(services, names, strict=True):
+            others = ", ".join(other for other in names if other != name)
+            report_violation(
+                f"{name}: nodePort {node_port} is also requested by {others}; the API server would reject all but "
+                "the first. Fix: give each Service its own nodePort.",
+                service.urn,
+            )
 
 
 no_dead_services = StackValidationPolicy(
