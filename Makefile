@@ -45,8 +45,9 @@ policy: venv ## run the policy pack over STACK offline; non-zero exit on a manda
 policy-all: venv
 	@for stack in $(STACKS); do $(MAKE) --no-print-directory policy STACK=$$stack || exit 1; done
 
-toolchain: ## build (or reuse from the cache) the Go tools of the local cluster
+toolchain: venv ## build (or reuse from the cache) the Go tools: local cluster and Pulumi engine
 	hack/build-cluster-tools.sh
+	hack/build-pulumi-tools.sh
 
 cluster-up: ## start the local Kubernetes control plane on loopback (builds what is missing)
 	hack/cluster-up.sh
