@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .model import CheckResult, Status
@@ -28,7 +29,9 @@ def print_table(stack: str, results: list[CheckResult], console: Console | None 
     table.add_column("status")
     table.add_column("detail", overflow="fold")
     for item in results:
-        table.add_row(item.tier, item.check, f"[{_STYLE[item.status]}]{item.status.value}[/]", item.detail)
+        table.add_row(
+            escape(item.tier), escape(item.check), f"[{_STYLE[item.status]}]{item.status.value}[/]", escape(item.detail)
+        )
     console.print(table)
     counts = summary(results)
     console.print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
