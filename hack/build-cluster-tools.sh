@@ -1,62 +1,119 @@
 #!/usr/bin/env bash
-# Build the local cluster's binaries from their Go modules (pinned in hack/versions.env) into
-# the version-keyed cache outside the clone, and link them into .toolchain/bin.
-# A tool already in the cache is not rebuilt; a suitable one on PATH is used instead of building.
+# Build the local cluster's binaries from their Go modules (versions: hack/versions-cluster.env)
+# into the version-keyed cache outside the clone, and link them into .toolchain/bin.
+#   - a tool already in the cache is not rebuilt;
+#   - a suitable one already on PATH (outside .toolchain/bin) is linked instead of building.
 #
 #   kubernetes-vX : kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy
-#   etcd-vX       : etcd            (server module + etcdmain, see gomod/etcd/main.go)
-#   kwok-vX       : kwok kwokctl
-#   coredns-vX    : coredns
-#   metallb-vX    : metallb-controller (LoadBalancer IPs from a loopback IPAddressPool)
+#                   (k8s.io/kubernetes through the wrapper module hack/gomod/kubernetes)
+#   etcd-vX       : etcd     (go.etcd.io/etcd/server/v3 etcdmain through hack/gomod/etcd)
+#   kwok-vX       : kwok kwokctl            (go install sigs.k8s.io/kwok/cmd/...@vX)
+#   coredns-vX    : coredns                 (go install github.com/coredns/coredns@vX)
+#   metallb-vX    : metallb-controller + crds (go install go.universe.tf/metallb/controller@vX)
+#
+# Environment: GO_BUILD_P (go build -p, default 2: each k8s link holds ~1-2 GiB),
+#              THREETIER_CACHE (cache root), GOCACHE/GOMODCACHE (Go's caches, outside the clone).
+# Every build's wall time and max RSS are appended to $TOOLCHAIN_CACHE/build-times.tsv.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-source "$REPO_ROOT/hack/versions.env"
+source "$REPO_ROOT/hack/versions-cluster.env"
 
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
+GO_BUILD_P="${GO_BUILD_P:-2}"
+# The wrappers' go.sum files are complete: -mod=readonly (Go's default) is enough, no -mod=mod.
+# GOFLAGS from the environment are kept; the default GOPROXY/GOSUMDB work (no GOSUMDB=off needed).
+GO_BUILD_FLAGS=(-p "$GO_BUILD_P" -mod=readonly -trimpath)
+
+command -v go >/dev/null || die "go is not on PATH: install Go >= 1.26 (the wrappers say 'go 1.26.0'), then rerun $0"
 
 timed() { # timed NAME CMD... : run, log elapsed seconds and max RSS into the cache's build log
   local name="$1"; shift
-  local start=$SECONDS
-  /usr/bin/time -f "%M" -o "$TOOLCHAIN_CACHE/.rss.$$" "$@"
-  local rss; rss=$(cat "$TOOLCHAIN_CACHE/.rss.$$"); rm -f "$TOOLCHAIN_CACHE/.rss.$$"
-  printf '%s\t%s\t%ss\t%sKiB\n' "$(date -u +%FT%TZ)" "$name" "$((SECONDS - start))" "$rss" >> "$TOOLCHAIN_CACHE/build-times.tsv"
+  local start=$SECONDS rssfile; rssfile=$(mktemp)
+  if ! /usr/bin/time -f "%M" -o "$rssfile" "$@"; then
+    rm -f "$rssfile"; die "building $name failed (command: $*)"
+  fi
+  local rss; rss=$(tail -n1 "$rssfile"); rm -f "$rssfile"
+  printf '%s\t%s\t%ss\t%sKiB\n' "$(date -u +%FT%TZ)" "$name" "$((SECONDS - start))" "$rss" >>"$TOOLCHAIN_CACHE/build-times.tsv"
   log "built $name in $((SECONDS - start)) s (max RSS $((rss / 1024)) MiB)"
 }
 
+# on_path BIN REGEX VERSION-CMD...: print the path of BIN found on PATH (not .toolchain/bin)
+# whose version output matches REGEX.
+on_path() {
+  local bin="$1" regex="$2"; shift 2
+  local dir
+  IFS=: read -r -a dirs <<<"$PATH"
+  for dir in "${dirs[@]}"; do
+    [ -n "$dir" ] && [ "$(cd "$dir" 2>/dev/null && pwd -P)" != "$(cd "$TOOLCHAIN_BIN" 2>/dev/null && pwd -P)" ] || continue
+    [ -x "$dir/$bin" ] || continue
+    if "$dir/$bin" "$@" 2>&1 | grep -Eq "$regex"; then printf '%s\n' "$dir/$bin"; return 0; fi
+  done
+  return 1
+}
+
+# use_path_tools REGEX VERSION-ARGS BIN...: link BINs from PATH when ALL of them match REGEX
+use_path_tools() {
+  local regex="$1" args="$2"; shift 2
+  local bin p found=()
+  for bin in "$@"; do
+    # shellcheck disable=SC2086
+    p=$(on_path "$bin" "$regex" $args) || return 1
+    found+=("$p")
+  done
+  mkdir -p "$TOOLCHAIN_BIN"
+  local i
+  for i in "${!found[@]}"; do
+    ln -sfn "${found[$i]}" "$TOOLCHAIN_BIN/$(basename "${found[$i]}")"
+    log "using ${found[$i]} from PATH"
+  done
+}
+
 build_kubernetes() {
-  local out; out="$(tool_dir kubernetes "$KUBERNETES_VERSION")/bin"
-  if have_tool kubernetes "$KUBERNETES_VERSION" "${K8S_BINARIES[@]}"; then
-    link_tool kubernetes "$KUBERNETES_VERSION" "${K8S_BINARIES[@]}"; return
+  local v="$KUBERNETES_VERSION"
+  if have_tool kubernetes "$v" "${K8S_BINARIES[@]}"; then
+    link_tool kubernetes "$v" "${K8S_BINARIES[@]}"; return
   fi
-  local minor; minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
-  # kwok reads `<binary> --version` to pick flags: without these ldflags it reports v0.0.0.
+  # Exact gitVersion: kwok derives every component's flags from `<binary> --version`.
+  use_path_tools "Kubernetes ${v//./\\.}\$|gitVersion: ${v//./\\.}\$" --version \
+    kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy 2>/dev/null \
+    && use_path_tools "gitVersion: ${v//./\\.}\$" "version --client -o yaml" kubectl 2>/dev/null \
+    && return
+  local out; out="$(tool_dir kubernetes "$v")/bin"
+  local minor; minor=$(echo "$v" | cut -d. -f2)
+  # Without these the binaries report v0.0.0 and kwok picks the wrong flags for them.
   local ldflags="-s -w \
-    -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION \
+    -X k8s.io/component-base/version.gitVersion=$v \
     -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor \
     -X k8s.io/component-base/version.gitTreeState=clean \
-    -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION \
+    -X k8s.io/client-go/pkg/version.gitVersion=$v \
     -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
   mkdir -p "$out"
   local bin
   for bin in "${K8S_BINARIES[@]}"; do
     [ -x "$out/$bin" ] && continue
-    log "building $bin $KUBERNETES_VERSION (k8s.io/kubernetes through hack/gomod/kubernetes)"
-    (cd "$REPO_ROOT/hack/gomod/kubernetes" && timed "$bin-$KUBERNETES_VERSION" \
-      go build -mod=mod -trimpath -ldflags "$ldflags" -o "$out/$bin.partial" "k8s.io/kubernetes/cmd/$bin")
+    log "building $bin $v (k8s.io/kubernetes through hack/gomod/kubernetes, -p $GO_BUILD_P)"
+    (cd "$REPO_ROOT/hack/gomod/kubernetes" && timed "$bin-$v" \
+      go build "${GO_BUILD_FLAGS[@]}" -ldflags "$ldflags" -o "$out/$bin.partial" "k8s.io/kubernetes/cmd/$bin")
     mv "$out/$bin.partial" "$out/$bin"
   done
-  link_tool kubernetes "$KUBERNETES_VERSION" "${K8S_BINARIES[@]}"
+  "$out/kube-apiserver" --version | grep -qx "Kubernetes $v" \
+    || die "built kube-apiserver does not report $v: check the ldflags in $0"
+  link_tool kubernetes "$v" "${K8S_BINARIES[@]}"
 }
 
 build_etcd() {
-  if ! have_tool etcd "$ETCD_VERSION" etcd; then
-    local out; out="$(tool_dir etcd "$ETCD_VERSION")/bin"; mkdir -p "$out"
-    log "building etcd $ETCD_VERSION (go.etcd.io/etcd/server/v3 through hack/gomod/etcd)"
-    (cd "$REPO_ROOT/hack/gomod/etcd" && timed "etcd-$ETCD_VERSION" \
-      go build -mod=mod -trimpath -ldflags "-s -w" -o "$out/etcd.partial" .)
-    mv "$out/etcd.partial" "$out/etcd"
-  fi
-  link_tool etcd "$ETCD_VERSION" etcd
+  local v="$ETCD_VERSION"
+  if have_tool etcd "$v" etcd; then link_tool etcd "$v" etcd; return; fi
+  # Any 3.6.x serves Kubernetes 1.34-1.36.
+  local minor="${v#v}"; minor="${minor%.*}"
+  use_path_tools "etcd Version: ${minor//./\\.}\\." --version etcd 2>/dev/null && return
+  local out; out="$(tool_dir etcd "$v")/bin"; mkdir -p "$out"
+  log "building etcd $v (go.etcd.io/etcd/server/v3/etcdmain through hack/gomod/etcd)"
+  # etcd's own version string comes from go.etcd.io/etcd/api/v3/version (a constant): no ldflags.
+  (cd "$REPO_ROOT/hack/gomod/etcd" && timed "etcd-$v" \
+    go build "${GO_BUILD_FLAGS[@]}" -ldflags "-s -w" -o "$out/etcd.partial" .)
+  mv "$out/etcd.partial" "$out/etcd"
+  link_tool etcd "$v" etcd
 }
 
 go_install() { # go_install TOOL VERSION BINARY PACKAGE@VERSION
@@ -64,38 +121,58 @@ go_install() { # go_install TOOL VERSION BINARY PACKAGE@VERSION
   if ! have_tool "$tool" "$version" "$bin"; then
     local out; out="$(tool_dir "$tool" "$version")/bin"; mkdir -p "$out"
     log "building $bin $version ($pkg)"
-    GOBIN="$out" timed "$bin-$version" go install -trimpath -ldflags "-s -w" "$pkg"
+    GOBIN="$out" timed "$bin-$version" go install -p "$GO_BUILD_P" -trimpath -ldflags "-s -w" "$pkg"
   fi
   link_tool "$tool" "$version" "$bin"
 }
 
-build_metallb() {
-  # The module's main package is named `controller`: build it under a clearer name.
-  if ! have_tool metallb "$METALLB_VERSION" metallb-controller; then
-    local out; out="$(tool_dir metallb "$METALLB_VERSION")/bin"; mkdir -p "$out"
-    log "building metallb-controller $METALLB_VERSION (go.universe.tf/metallb/controller)"
-    local work; work=$(mktemp -d)
-    GOBIN="$work" timed "metallb-controller-$METALLB_VERSION" \
-      go install -trimpath -ldflags "-s -w" "go.universe.tf/metallb/controller@$METALLB_VERSION"
-    mv "$work/controller" "$out/metallb-controller"
-    rm -rf "$work"
-    # Its CRDs (IPAddressPool, L2Advertisement...) come from the same module version.
-    mkdir -p "$(tool_dir metallb "$METALLB_VERSION")/crds"
-    cp "$(go env GOMODCACHE)/go.universe.tf/metallb@$METALLB_VERSION"/config/crd/bases/*.yaml \
-      "$(tool_dir metallb "$METALLB_VERSION")/crds/"
+build_kwok() {
+  local v="$KWOK_VERSION"
+  if ! have_tool kwok "$v" kwok kwokctl \
+    && use_path_tools "version ${v//./\\.}[^0-9]|${v//./\\.}\$" --version kwok kwokctl 2>/dev/null; then
+    return
   fi
-  link_tool metallb "$METALLB_VERSION" metallb-controller
+  go_install kwok "$v" kwok "sigs.k8s.io/kwok/cmd/kwok@$v"
+  go_install kwok "$v" kwokctl "sigs.k8s.io/kwok/cmd/kwokctl@$v"
+}
+
+build_coredns() {
+  local v="$COREDNS_VERSION"
+  if ! have_tool coredns "$v" coredns \
+    && use_path_tools "CoreDNS-${v#v}" -version coredns 2>/dev/null; then
+    return
+  fi
+  go_install coredns "$v" coredns "github.com/coredns/coredns@$v"
+}
+
+build_metallb() {
+  local v="$METALLB_VERSION" dir; dir="$(tool_dir metallb "$v")"
+  # The module's main package is named `controller`: built under a clearer name. Its CRDs
+  # (IPAddressPool, ...) come from the same module version. (No PATH reuse: the binary has no
+  # --version flag to check.)
+  if ! have_tool metallb "$v" metallb-controller || [ ! -f "$dir/crds/metallb.io_ipaddresspools.yaml" ]; then
+    mkdir -p "$dir/bin" "$dir/crds"
+    log "building metallb-controller $v (go.universe.tf/metallb/controller)"
+    local work; work=$(mktemp -d)
+    GOBIN="$work" timed "metallb-controller-$v" \
+      go install -p "$GO_BUILD_P" -trimpath -ldflags "-s -w" "go.universe.tf/metallb/controller@$v"
+    mv "$work/controller" "$dir/bin/metallb-controller"
+    rm -rf "$work"
+    cp "$GOMODCACHE/go.universe.tf/metallb@$v"/config/crd/bases/*.yaml "$dir/crds/"
+    chmod u+w "$dir/crds/"*.yaml
+  fi
+  link_tool metallb "$v" metallb-controller
 }
 
 main() {
   mkdir -p "$TOOLCHAIN_CACHE" "$TOOLCHAIN_BIN"
+  local start=$SECONDS
   build_kubernetes
   build_etcd
-  go_install kwok "$KWOK_VERSION" kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-  go_install kwok "$KWOK_VERSION" kwokctl "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
-  go_install coredns "$COREDNS_VERSION" coredns "github.com/coredns/coredns@$COREDNS_VERSION"
+  build_kwok
+  build_coredns
   build_metallb
-  log "cluster toolchain ready in $TOOLCHAIN_BIN"
+  log "cluster toolchain ready in $TOOLCHAIN_BIN ($((SECONDS - start)) s)"
 }
 
 main "$@"

@@ -1,33 +1,82 @@
 #!/usr/bin/env bash
-# Start the local Kubernetes cluster on loopback (idempotent):
-#   kwok "binary" runtime: real etcd, kube-apiserver (admission incl. Pod Security),
-#   kube-controller-manager, kube-scheduler, plus kwok-controller simulating the nodes;
+# Start the local Kubernetes cluster on loopback (idempotent: returns at once when it is up):
+#   kwokctl "binary" runtime: real etcd, kube-apiserver (default admission plugins, Pod Security
+#   included), kube-controller-manager, kube-scheduler, and kwok-controller simulating the nodes;
 #   CoreDNS on $DNS_ADDRESS:$DNS_PORT serving cluster.local from the API server;
 #   MetalLB's controller assigning LoadBalancer IPs from a loopback pool.
+# Every address is on 127.0.0.0/8; nothing here sends a packet anywhere else.
+#
+#   hack/cluster-up.sh            build what is missing, start, wait, print kubeconfig + DNS server
+#   hack/cluster-up.sh --dry-run  print kwokctl's plan for a fresh cluster (no process, no download)
+#
+# Ports can be moved with THREETIER_{APISERVER,ETCD,ETCD_PEER,KWOK,KCM,SCHEDULER,DNS,METALLB_METRICS}_PORT.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
+# Versions come from the one cluster pin file (it wins over anything set before).
+source "$REPO_ROOT/hack/versions-cluster.env"
+export KWOK_KUBE_VERSION="$KUBERNETES_VERSION"
 
-kubectl_() { kubectl --kubeconfig "$CLUSTER_KUBECONFIG" "$@"; }
+APISERVER_PORT="${THREETIER_APISERVER_PORT:-${APISERVER_PORT:-16443}}"
+ETCD_PORT="${THREETIER_ETCD_PORT:-32765}"
+ETCD_PEER_PORT="${THREETIER_ETCD_PEER_PORT:-32766}"
+KWOK_PORT="${THREETIER_KWOK_PORT:-32764}"
+KCM_PORT="${THREETIER_KCM_PORT:-32763}"
+SCHEDULER_PORT="${THREETIER_SCHEDULER_PORT:-32762}"
+DNS_PORT="${THREETIER_DNS_PORT:-${DNS_PORT:-1053}}"
+METALLB_METRICS_PORT="${THREETIER_METALLB_METRICS_PORT:-${METALLB_METRICS_PORT:-17472}}"
+CONTEXT="kwok-$CLUSTER_NAME"
+CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
+
+kubectl_() { kubectl --kubeconfig "$CLUSTER_KUBECONFIG" --context "$CONTEXT" "$@"; }
 
 wait_for() { # wait_for SECONDS DESCRIPTION CMD...: poll CMD until it succeeds or the deadline passes
   local timeout="$1" what="$2"; shift 2
   local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then die "timed out after ${timeout}s waiting for $what (logs: $LOG_DIR, $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs)"; fi
+    if ((SECONDS >= deadline)); then
+      die "timed out after ${timeout}s waiting for $what (logs: $LOG_DIR/, $CLUSTER_DIR/logs/); 'make cluster-down && make cluster-up' starts afresh"
+    fi
     sleep 0.5
   done
 }
 
 pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
+ready_nodes() { kubectl_ get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
+
 healthy() {
-  [ -f "$CLUSTER_KUBECONFIG" ] && pid_alive coredns && pid_alive metallb-controller \
-    && kubectl_ get --raw /readyz >/dev/null 2>&1
+  [ -f "$CLUSTER_KUBECONFIG" ] && [ -x "$TOOLCHAIN_BIN/kubectl" ] && pid_alive coredns && pid_alive metallb-controller \
+    && [ "$(kubectl_ get --raw /readyz 2>/dev/null)" = ok ] && [ "$(ready_nodes)" -ge "$NODE_COUNT" ]
+}
+
+# kwok binds every component to 0.0.0.0; these later flags win (last flag of a name counts) and keep
+# every listener on loopback.  Order matters: kwokctl v0.8.0 indexes a component's patch list by the
+# position of its FIRST --extra-args in the whole list (create/cluster/cluster.go
+# mutationComponentPatches: componentNames[name] = i), which only works (instead of panicking with
+# "index out of range" or patching the wrong component) when every component's first flag comes
+# before any component's second flag: one flag per component first, then the rest.
+loopback_args() {
+  LOOPBACK_ONLY=(
+    --extra-args "etcd=listen-client-urls=http://127.0.0.1:$ETCD_PORT"
+    --extra-args kube-apiserver=bind-address=127.0.0.1
+    --extra-args kube-controller-manager=bind-address=127.0.0.1
+    --extra-args kube-scheduler=bind-address=127.0.0.1
+    --extra-args "kwok-controller=server-address=127.0.0.1:$KWOK_PORT"
+    --extra-args "etcd=advertise-client-urls=http://127.0.0.1:$ETCD_PORT"
+    --extra-args "etcd=listen-peer-urls=http://127.0.0.1:$ETCD_PEER_PORT"
+    --extra-args "etcd=initial-advertise-peer-urls=http://127.0.0.1:$ETCD_PEER_PORT"
+    --extra-args "etcd=initial-cluster=node0=http://127.0.0.1:$ETCD_PEER_PORT"
+    # The usual service CIDR (kwok's default is 10.0.0.0/24); node ports keep the default 30000-32767.
+    --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR"
+    --extra-args "kube-controller-manager=service-cluster-ip-range=$SERVICE_CIDR"
+  )
 }
 
 kwokctl_create() { # kwokctl_create [EXTRA FLAGS...]: the one create command (also shown by --dry-run)
+  loopback_args
   kwokctl create cluster --name "$CLUSTER_NAME" --runtime binary \
-    --kube-apiserver-port "$APISERVER_PORT" \
+    --kube-apiserver-port "$APISERVER_PORT" --etcd-port "$ETCD_PORT" --controller-port "$KWOK_PORT" \
+    --kube-controller-manager-port "$KCM_PORT" --kube-scheduler-port "$SCHEDULER_PORT" \
     --etcd-binary "$TOOLCHAIN_BIN/etcd" \
     --kube-apiserver-binary "$TOOLCHAIN_BIN/kube-apiserver" \
     --kube-controller-manager-binary "$TOOLCHAIN_BIN/kube-controller-manager" \
@@ -38,9 +87,9 @@ kwokctl_create() { # kwokctl_create [EXTRA FLAGS...]: the one create command (al
 }
 
 print_info() {
-  log "cluster '$CLUSTER_NAME' is ready (Kubernetes $KUBERNETES_VERSION, kwok $KWOK_VERSION)"
+  log "cluster '$CLUSTER_NAME' is ready (Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
   echo "kubeconfig: $CLUSTER_KUBECONFIG"
-  echo "dns-server: $DNS_ADDRESS:$DNS_PORT"
+  echo "dns-server: $(cat "$TOOLCHAIN_DIR/dns-server")"
   echo "  export KUBECONFIG=$CLUSTER_KUBECONFIG"
 }
 
@@ -50,35 +99,47 @@ start_background() { # start_background NAME CMD...: run detached, log and pid u
   echo $! >"$RUN_DIR/$name.pid"
 }
 
-# kwok binds components to 0.0.0.0; these later flags win and keep every port on loopback.
-# Order matters: kwokctl v0.8.0 indexes a component's patches by the position of its first
-# --extra-args in the list (cluster.go mutationComponentPatches), which is only right when
-# each component's first flag comes before any second flag: one flag per component first.
-LOOPBACK_ONLY=(
-  --extra-args etcd=listen-client-urls=http://127.0.0.1:32765
-  --extra-args kube-apiserver=bind-address=127.0.0.1
-  --extra-args kube-controller-manager=bind-address=127.0.0.1
-  --extra-args kube-scheduler=bind-address=127.0.0.1
-  --extra-args kwok-controller=server-address=127.0.0.1:32764
-  --extra-args etcd=advertise-client-urls=http://127.0.0.1:32765
-  --extra-args etcd=listen-peer-urls=http://127.0.0.1:32766
-  --extra-args etcd=initial-advertise-peer-urls=http://127.0.0.1:32766
-  --extra-args etcd=initial-cluster=node0=http://127.0.0.1:32766
-  # The usual service CIDR (kwok's default is 10.0.0.0/24).
-  --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR"
-  --extra-args "kube-controller-manager=service-cluster-ip-range=$SERVICE_CIDR"
-)
+port_in_use() { # port_in_use PORT [udp]: something listens on 127.0.0.1:PORT (or on all addresses)
+  local proto="${2:-tcp}" flag=-ltn
+  [ "$proto" = udp ] && flag=-lun
+  ss -H "$flag" 2>/dev/null | awk '{print $4}' | grep -Eq "^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]):$1\$"
+}
+
+check_ports() { # a new cluster needs its ports free: say which one is taken and by what
+  local p
+  for p in "$APISERVER_PORT" "$ETCD_PORT" "$ETCD_PEER_PORT" "$KWOK_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$METALLB_METRICS_PORT"; do
+    port_in_use "$p" && die "port $p is already in use ($(ss -Hltnp "sport = :$p" 2>/dev/null | grep -o 'users:.*' | head -1)); stop that process, or move this cluster's port (THREETIER_*_PORT, see $0)"
+  done
+  port_in_use "$DNS_PORT" udp && die "udp port $DNS_PORT is already in use; stop that process or set THREETIER_DNS_PORT"
+  return 0
+}
+
+require_tools() {
+  local bin missing=()
+  for bin in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl coredns metallb-controller; do
+    [ -x "$TOOLCHAIN_BIN/$bin" ] || missing+=("$bin")
+  done
+  ((${#missing[@]} == 0)) || die "missing in $TOOLCHAIN_BIN: ${missing[*]} (hack/build-cluster-tools.sh builds them; see its output above)"
+}
 
 create_control_plane() {
   if kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
-    log "restarting existing kwok cluster $CLUSTER_NAME"
-    kwokctl start cluster --name "$CLUSTER_NAME" --timeout 2m
+    if [ "$(kubectl_ get --raw /readyz 2>/dev/null)" != ok ]; then
+      log "restarting existing kwok cluster $CLUSTER_NAME"
+      kwokctl start cluster --name "$CLUSTER_NAME" --timeout 2m \
+        || die "kwokctl could not restart '$CLUSTER_NAME' (logs: $CLUSTER_DIR/logs/); 'make cluster-down && make cluster-up' recreates it"
+    fi
   else
-    log "creating kwok cluster $CLUSTER_NAME (binary runtime, local binaries only)"
-    kwokctl_create --timeout 3m --wait 2m
+    check_ports
+    log "creating kwok cluster $CLUSTER_NAME (binary runtime, local binaries only; data in $CLUSTER_DIR)"
+    kwokctl_create --timeout 3m --wait 2m \
+      || die "kwokctl could not create '$CLUSTER_NAME' (logs: $CLUSTER_DIR/logs/); 'make cluster-down' cleans up"
   fi
-  kubectl_ config use-context "kwok-$CLUSTER_NAME" >/dev/null
-  wait_for 120 "kube-apiserver /readyz" kubectl_ get --raw /readyz
+  # The processes kwokctl started, recorded next to ours (cluster-down stops them by pid too).
+  local f
+  for f in "$CLUSTER_DIR"/pids/*.pid; do [ -f "$f" ] && cp "$f" "$RUN_DIR/kwok-$(basename "$f")"; done
+  kubectl config --kubeconfig "$CLUSTER_KUBECONFIG" use-context "$CONTEXT" >/dev/null
+  wait_for 120 "kube-apiserver /readyz" bash -c "[ \"\$(kubectl --kubeconfig '$CLUSTER_KUBECONFIG' --context '$CONTEXT' get --raw /readyz)\" = ok ]"
 }
 
 create_nodes() {
@@ -102,43 +163,55 @@ spec:
 status:
   addresses:
     - {type: InternalIP, address: $NODE_IP_PREFIX.$index}
+    - {type: Hostname, address: kwok-node-$index}
   allocatable: {cpu: "16", memory: 32Gi, pods: "110"}
   capacity: {cpu: "16", memory: 32Gi, pods: "110"}
 YAML
   done
   wait_for 60 "$NODE_COUNT Ready nodes" bash -c \
-    "[ \"\$(kubectl --kubeconfig '$CLUSTER_KUBECONFIG' get nodes --no-headers 2>/dev/null | grep -c ' Ready ')\" -ge $NODE_COUNT ]"
+    "[ \"\$(kubectl --kubeconfig '$CLUSTER_KUBECONFIG' --context '$CONTEXT' get nodes --no-headers | awk '\$2 == \"Ready\"' | wc -l)\" -ge $NODE_COUNT ]"
+}
+
+dns_answers() { # dns_answers NAME: CoreDNS on the loopback port returns at least one A record
+  python3 - "$1" "$DNS_ADDRESS" "$DNS_PORT" <<'PY'
+import socket, struct, sys
+name, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+query = struct.pack(">HHHHHH", 1, 0x0100, 1, 0, 0, 0)
+query += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + struct.pack(">HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(query, (host, port))
+data = s.recv(512)
+raise SystemExit(0 if struct.unpack(">H", data[6:8])[0] > 0 else 1)
+PY
 }
 
 start_coredns() {
+  echo "$DNS_ADDRESS:$DNS_PORT" >"$TOOLCHAIN_DIR/dns-server"
   pid_alive coredns && return
+  port_in_use "$DNS_PORT" udp && die "udp port $DNS_PORT is already in use by a process this script did not start; stop it or set THREETIER_DNS_PORT"
   cat >"$TOOLCHAIN_DIR/Corefile" <<COREFILE
 cluster.local:$DNS_PORT in-addr.arpa:$DNS_PORT ip6.arpa:$DNS_PORT {
     bind $DNS_ADDRESS
     errors
     kubernetes cluster.local in-addr.arpa ip6.arpa {
-        kubeconfig $CLUSTER_KUBECONFIG kwok-$CLUSTER_NAME
+        kubeconfig $CLUSTER_KUBECONFIG $CONTEXT
         pods insecure
         fallthrough in-addr.arpa ip6.arpa
     }
     cache 5
 }
 COREFILE
-  echo "$DNS_ADDRESS:$DNS_PORT" >"$TOOLCHAIN_DIR/dns-server"
-  log "starting CoreDNS on $DNS_ADDRESS:$DNS_PORT"
+  log "starting CoreDNS $COREDNS_VERSION on $DNS_ADDRESS:$DNS_PORT (cluster.local only; no forwarding)"
   start_background coredns coredns -conf "$TOOLCHAIN_DIR/Corefile"
-  wait_for 30 "CoreDNS to answer" bash -c "python3 - <<'PY'
-import socket, struct
-query = struct.pack('>HHHHHH', 1, 0x0100, 1, 0, 0, 0) + b''.join(bytes([len(p)]) + p.encode() for p in 'kubernetes.default.svc.cluster.local'.split('.')) + b'\\0' + struct.pack('>HH', 1, 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
-s.sendto(query, ('$DNS_ADDRESS', $DNS_PORT)); data = s.recv(512)
-raise SystemExit(0 if struct.unpack('>H', data[6:8])[0] > 0 else 1)
-PY"
+  wait_for 30 "CoreDNS to answer kubernetes.default.svc.cluster.local on $DNS_ADDRESS:$DNS_PORT (log: $LOG_DIR/coredns.log)" \
+    dns_answers kubernetes.default.svc.cluster.local
 }
 
 start_metallb() {
   pid_alive metallb-controller && return
   local crds; crds="$(tool_dir metallb "$METALLB_VERSION")/crds"
+  [ -f "$crds/metallb.io_ipaddresspools.yaml" ] || die "MetalLB CRDs missing in $crds: run hack/build-cluster-tools.sh"
   kubectl_ apply --server-side -f "$crds" >/dev/null
   wait_for 60 "MetalLB CRDs" kubectl_ wait --for condition=established --timeout=1s crd/ipaddresspools.metallb.io
   kubectl_ apply -f - >/dev/null <<YAML
@@ -152,18 +225,20 @@ metadata: {name: loopback, namespace: metallb-system}
 spec:
   addresses: ["$LB_POOL"]
 YAML
-  log "starting MetalLB controller (pool $LB_POOL)"
+  echo "$LB_POOL" >"$TOOLCHAIN_DIR/lb-pool"
+  log "starting MetalLB controller $METALLB_VERSION (pool $LB_POOL)"
   start_background metallb-controller metallb-controller --namespace metallb-system \
     --webhook-mode disabled --disable-cert-rotation --port "$METALLB_METRICS_PORT" \
     --kubeconfig "$CLUSTER_KUBECONFIG"
-  wait_for 30 "MetalLB controller to start" bash -c "grep -q 'starting\\|Starting' '$LOG_DIR/metallb-controller.log'"
-  pid_alive metallb-controller || die "MetalLB controller exited: see $LOG_DIR/metallb-controller.log"
+  # Ready when its metrics endpoint answers (it serves it once the manager runs).
+  wait_for 60 "MetalLB controller metrics on 127.0.0.1:$METALLB_METRICS_PORT (log: $LOG_DIR/metallb-controller.log)" \
+    bash -c "kill -0 \$(cat '$RUN_DIR/metallb-controller.pid') && exec 3<>/dev/tcp/127.0.0.1/$METALLB_METRICS_PORT"
 }
 
 main() {
   if [ "${1:-}" = "--dry-run" ]; then
-    # Print what kwokctl would run for a new cluster: every binary is a local path, nothing
-    # is downloaded. A scratch name and workdir keep the real cluster out of it.
+    # What kwokctl would run for a new cluster: every binary is a local path, nothing is fetched.
+    # A scratch name and workdir keep the real cluster out of it; no process is started.
     "$REPO_ROOT/hack/build-cluster-tools.sh" >&2
     local scratch; scratch=$(mktemp -d)
     CLUSTER_NAME=threetier-dry-run KWOK_WORKDIR="$scratch" kwokctl_create --dry-run --kubeconfig "$scratch/kubeconfig"
@@ -172,7 +247,8 @@ main() {
   fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   if healthy; then print_info; exit 0; fi
-  "$REPO_ROOT/hack/build-cluster-tools.sh"
+  "$REPO_ROOT/hack/build-cluster-tools.sh" || die "building the cluster toolchain failed (see above); fix it and rerun 'make cluster-up'"
+  require_tools
   local start=$SECONDS
   create_control_plane
   create_nodes
