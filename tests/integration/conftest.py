@@ -1,4 +1,9 @@
-"""Integration fixtures: a client for the live local cluster (make cluster-up)."""
+"""Integration fixtures: a client for a live cluster.
+
+The cluster is the local one (``make cluster-up`` writes ``.toolchain/kubeconfig``) or your own
+(``KUBECONFIG=...``).  With neither, every integration test is skipped with that reason; a
+configured cluster that does not answer is a failure, not a skip.
+"""
 
 from __future__ import annotations
 
@@ -14,20 +19,46 @@ from kubernetes import client, config
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLCHAIN = ROOT / ".toolchain"
+LOCAL_KUBECONFIG = TOOLCHAIN / "kubeconfig"
 T = TypeVar("T")
 
 
 def kubeconfig_path() -> Path:
-    """$KUBECONFIG, else the local cluster's .toolchain/kubeconfig."""
-    return Path(os.environ.get("KUBECONFIG") or TOOLCHAIN / "kubeconfig")
+    """$KUBECONFIG (its first file), else the local cluster's .toolchain/kubeconfig."""
+    configured = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    return Path(configured) if configured else LOCAL_KUBECONFIG
+
+
+def is_local_cluster() -> bool:
+    """True when the tests run against the cluster hack/cluster-up.sh started."""
+    return kubeconfig_path().resolve() == LOCAL_KUBECONFIG.resolve()
 
 
 @pytest.fixture(scope="session")
 def api_client() -> client.ApiClient:
+    """A kubernetes client for the configured cluster (skips when none is configured)."""
     path = kubeconfig_path()
     if not path.exists():
-        pytest.fail(f"no cluster: {path} does not exist; run `make cluster-up` first")
-    return config.new_client_from_config(config_file=str(path))
+        pytest.skip(
+            f"no cluster configured: {path} does not exist "
+            "(run `make cluster-up`, or export KUBECONFIG for your own cluster)"
+        )
+    api = config.new_client_from_config(config_file=str(path))
+    try:
+        response = api.call_api("GET", f"{api.configuration.host}/readyz", _request_timeout=10)
+        response.read()
+        ready = response.data.decode()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means the same thing here
+        pytest.fail(f"the cluster in {path} does not answer: {error} (is it up? `make cluster-up`)")
+    if ready != "ok":
+        pytest.fail(f"the cluster in {path} is not ready: /readyz says {ready!r}")
+    return api
+
+
+@pytest.fixture(scope="session")
+def kube(api_client: client.ApiClient) -> client.ApiClient:
+    """Alias of ``api_client``: the kubernetes client for the configured cluster."""
+    return api_client
 
 
 @pytest.fixture(scope="session")
@@ -46,22 +77,42 @@ def discovery(api_client: client.ApiClient) -> client.DiscoveryV1Api:
 
 
 @pytest.fixture(scope="session")
+def custom(api_client: client.ApiClient) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(api_client)
+
+
+@pytest.fixture(scope="session")
 def dns_server() -> tuple[str, int]:
-    """The local cluster's CoreDNS address (.toolchain/dns-server, host:port)."""
+    """The cluster DNS server reachable from this host, as (loopback address, port).
+
+    $THREETIER_DNS_SERVER (host:port), else .toolchain/dns-server written by make cluster-up.
+    """
+    recorded = os.environ.get("THREETIER_DNS_SERVER")
     record = TOOLCHAIN / "dns-server"
-    if not record.exists():
-        pytest.fail(f"{record} missing: the local cluster records its DNS server there (make cluster-up)")
-    host, _, port = record.read_text().strip().rpartition(":")
+    if not recorded:
+        if not record.exists():
+            pytest.skip(f"no cluster DNS server known: set THREETIER_DNS_SERVER=host:port or run `make cluster-up` ({record})")
+        recorded = record.read_text().strip()
+    host, _, port = recorded.rpartition(":")
     return host, int(port)
 
 
 @pytest.fixture
 def namespace(core: client.CoreV1Api) -> Iterator[str]:
-    """A fresh namespace enforcing the restricted Pod Security level, deleted afterwards."""
+    """A fresh namespace enforcing the restricted Pod Security level; deleted (and waited for) afterwards."""
     name = f"smoke-{uuid.uuid4().hex[:8]}"
     core.create_namespace({"metadata": {"name": name, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
     yield name
     core.delete_namespace(name)
+
+    def gone() -> bool:
+        try:
+            core.read_namespace(name)
+        except client.ApiException as error:
+            return error.status == 404
+        return False
+
+    wait_until(f"namespace {name} to be deleted", gone, timeout=120)
 
 
 def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.5) -> T:

@@ -38,6 +38,11 @@ def deploy(stack: str, out_dir: Path, overrides: Mapping[str, Any] | None = None
     evaluation = evaluate_stack(stack, overrides)
     write_manifests(manifests(evaluation), out_dir)
     kubectl("apply", "--server-side", "--force-conflicts", "-f", str(out_dir))
+    # Like pulumi-kubernetes' await: a Deployment counts as created once its rollout is done.
+    namespace = str(evaluation.outputs["namespace"])
+    for value in evaluation.outputs.values():
+        if isinstance(value, dict) and value.get("deploymentName"):
+            kubectl("rollout", "status", f"deployment/{value['deploymentName']}", "-n", namespace, "--timeout=120s")
     return evaluation.outputs
 
 

@@ -4,7 +4,9 @@ allocators behave as the product relies on (make cluster-up; run by make integra
 from __future__ import annotations
 
 import ipaddress
+import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import dns.message
@@ -13,11 +15,35 @@ import dns.rdatatype
 import pytest
 from kubernetes import client
 
-from .conftest import ROOT, restricted_pod_spec, wait_until
+from .conftest import ROOT, TOOLCHAIN, is_local_cluster, restricted_pod_spec, wait_until
 
 pytestmark = pytest.mark.integration
 
-LB_POOL = (ipaddress.ip_address("127.0.20.1"), ipaddress.ip_address("127.0.20.50"))
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")  # hack/cluster-env.sh SERVICE_CIDR (local cluster)
+LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+
+
+def lb_pools(custom: client.CustomObjectsApi) -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]]:
+    """The LoadBalancer address ranges: MetalLB's IPAddressPools, else .toolchain/lb-pool."""
+    ranges: list[str] = []
+    try:
+        pools = custom.list_cluster_custom_object("metallb.io", "v1beta1", "ipaddresspools")["items"]
+        ranges = [r for pool in pools for r in pool["spec"]["addresses"]]
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
+    record = TOOLCHAIN / "lb-pool"
+    if not ranges and is_local_cluster() and record.exists():
+        ranges = [record.read_text().strip()]
+    parsed = []
+    for item in ranges:
+        if "-" in item:
+            low, high = item.split("-")
+            parsed.append((ipaddress.ip_address(low.strip()), ipaddress.ip_address(high.strip())))
+        else:
+            network = ipaddress.ip_network(item)
+            parsed.append((network[0], network[-1]))
+    return parsed  # type: ignore[return-value]
 
 
 def service(name: str, service_type: str = "ClusterIP", node_port: int | None = None) -> dict[str, Any]:
@@ -63,7 +89,9 @@ def test_cluster_ip_service_gets_an_ip_and_an_endpoint_slice_of_three_ready_addr
 ) -> None:
     apps.create_namespaced_deployment(namespace, deployment(3))
     created = core.create_namespaced_service(namespace, service("web"))
-    assert ipaddress.ip_address(created.spec.cluster_ip) in ipaddress.ip_network("10.96.0.0/12")
+    cluster_ip = ipaddress.ip_address(created.spec.cluster_ip)
+    if is_local_cluster():
+        assert cluster_ip in SERVICE_CIDR
 
     def ready_addresses() -> list[str] | None:
         slices = discovery.list_namespaced_endpoint_slice(
@@ -85,7 +113,12 @@ def test_node_port_is_allocated_in_range_and_a_taken_one_is_rejected(namespace: 
     assert "provided port is already allocated" in rejected.value.body
 
 
-def test_load_balancer_gets_an_ingress_ip_from_the_loopback_pool(namespace: str, core: client.CoreV1Api) -> None:
+def test_load_balancer_gets_an_ingress_ip_from_the_loopback_pool(
+    namespace: str, core: client.CoreV1Api, custom: client.CustomObjectsApi
+) -> None:
+    pools = lb_pools(custom)
+    if is_local_cluster():
+        assert pools and all(low in LOOPBACK and high in LOOPBACK for low, high in pools), pools
     core.create_namespaced_service(namespace, service("public", "LoadBalancer"))
 
     def ingress_ip() -> str | None:
@@ -94,7 +127,8 @@ def test_load_balancer_gets_an_ingress_ip_from_the_loopback_pool(namespace: str,
         return ingress[0].ip if ingress else None
 
     address = ipaddress.ip_address(wait_until("status.loadBalancer.ingress", ingress_ip))
-    assert LB_POOL[0] <= address <= LB_POOL[1]
+    if pools:
+        assert any(low <= address <= high for low, high in pools), (address, pools)
 
 
 def test_coredns_answers_the_service_fqdn_with_its_cluster_ip(
@@ -129,12 +163,36 @@ def test_a_pod_violating_the_restricted_level_is_rejected(namespace: str, core: 
     assert "restricted" in rejected.value.body
 
 
+def test_nodes_are_ready_kwok_nodes_with_loopback_internal_ips(core: client.CoreV1Api) -> None:
+    if not is_local_cluster():
+        pytest.skip("checks the nodes hack/cluster-up.sh creates")
+    nodes = [n for n in core.list_node().items if n.metadata.annotations.get("kwok.x-k8s.io/node") == "fake"]
+    assert len(nodes) >= 2
+    for node in nodes:
+        assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions), node.metadata.name
+        internal = [a.address for a in node.status.addresses if a.type == "InternalIP"]
+        assert internal and all(ipaddress.ip_address(a) in LOOPBACK for a in internal), internal
+
+
+# kwokctl prints each binary it would fetch as "# Download SOURCE to TARGET"; a SOURCE that is a URL
+# would be a download.  The component flags contain URLs too (etcd's listen URLs, the service
+# account issuer): those must name loopback/wildcard addresses or the issuer, never a remote host.
+ALLOWED_URL_HOSTS = {"127.0.0.1", "0.0.0.0", "kubernetes.default.svc.cluster.local"}
+
+
 def test_kwokctl_dry_run_downloads_nothing() -> None:
     completed = subprocess.run(
         [str(ROOT / "hack" / "cluster-up.sh"), "--dry-run"], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    # kwokctl announces each binary it fetches as "# Download SOURCE to TARGET".
-    sources = [line.split()[2] for line in completed.stdout.splitlines() if line.startswith("# Download ")]
-    assert len(sources) == 5  # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller
-    assert all(source.startswith(str(ROOT / ".toolchain" / "bin")) for source in sources), sources
-    assert "kube-apiserver" in completed.stdout
+    plan = completed.stdout
+    downloads = [line.split() for line in plan.splitlines() if line.startswith("# Download ")]
+    sources = [Path(words[2]) for words in downloads]
+    # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller
+    assert len(sources) == 5, downloads
+    for source in sources:
+        assert source.parent == TOOLCHAIN / "bin", source
+        assert source.resolve().is_file(), f"{source} is not a local file"
+    urls = re.findall(r"[a-z][a-z0-9+.-]*://[^\s\"',]+", plan)
+    hosts = {re.sub(r"^[a-z0-9+.-]+://", "", url).split("/")[0].rsplit(":", 1)[0] for url in urls}
+    assert hosts <= ALLOWED_URL_HOSTS, sorted(url for url in urls if "127.0.0.1" not in url)
+    assert "kube-apiserver" in plan
