@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
-# Stop every process cluster-up.sh started (by pid) and delete the cluster's data (idempotent).
+# Stop every process hack/cluster-up.sh started (by the pids under .toolchain/run, plus
+# `kwokctl delete cluster` for the control plane) and delete the cluster's data. Idempotent.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 
-stop_pid() { # stop_pid NAME: TERM, wait up to 10 s, then KILL
-  local file="$RUN_DIR/$1.pid" pid
+stop_pid() { # stop_pid PIDFILE: TERM, wait up to 10 s, then KILL; only the recorded pid
+  local file="$1" name pid
+  name=$(basename "$file" .pid)
   [ -f "$file" ] || return 0
   pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 10))
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-    log "stopped $1 (pid $pid)"
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    log "stopped $name (pid $pid)"
   fi
   rm -f "$file"
 }
 
-stop_pid metallb-controller
-stop_pid coredns
+# Our own processes first (they talk to the API server).
+stop_pid "$RUN_DIR/metallb-controller.pid"
+stop_pid "$RUN_DIR/coredns.pid"
+# The control plane: kwokctl stops its components and removes the cluster's workdir.
 if [ -x "$TOOLCHAIN_BIN/kwokctl" ] && kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
-  kwokctl delete cluster --name "$CLUSTER_NAME"
+  kwokctl delete cluster --name "$CLUSTER_NAME" --kubeconfig "$CLUSTER_KUBECONFIG" \
+    || log "kwokctl delete cluster failed; stopping its components by pid"
 fi
-rm -rf "$KWOK_WORKDIR" "$RUN_DIR" "$LOG_DIR" "$CLUSTER_KUBECONFIG" "$TOOLCHAIN_DIR/Corefile" "$TOOLCHAIN_DIR/dns-server"
+# Anything kwokctl left running (or a cluster whose kwokctl is gone): by the recorded pids.
+shopt -s nullglob
+for file in "$RUN_DIR"/kwok-*.pid "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"/pids/*.pid; do stop_pid "$file"; done
+rm -rf "$KWOK_WORKDIR" "$RUN_DIR" "$LOG_DIR" "$CLUSTER_KUBECONFIG" \
+  "$TOOLCHAIN_DIR/Corefile" "$TOOLCHAIN_DIR/dns-server" "$TOOLCHAIN_DIR/lb-pool"
 log "cluster '$CLUSTER_NAME' is down and its data deleted"

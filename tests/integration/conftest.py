@@ -91,7 +91,9 @@ def dns_server() -> tuple[str, int]:
     record = TOOLCHAIN / "dns-server"
     if not recorded:
         if not record.exists():
-            pytest.skip(f"no cluster DNS server known: set THREETIER_DNS_SERVER=host:port or run `make cluster-up` ({record})")
+            pytest.skip(
+                f"no cluster DNS server known: set THREETIER_DNS_SERVER=host:port or run `make cluster-up` ({record})"
+            )
         recorded = record.read_text().strip()
     host, _, port = recorded.rpartition(":")
     return host, int(port)
