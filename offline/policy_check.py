@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from policy.gate import GateReport, GateResource, PolicyConfigError, format_report, run_gate
+from policy.gate import GateReport, GateResource, PolicyConfigError, print_report, run_gate
 
 from .apiserver_mocks import ApiServerMocks
 from .evaluate import PROJECT_ROOT, Evaluation, evaluate_program, evaluate_stack, stack_config
@@ -56,8 +56,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except PolicyConfigError as error:
         print(f"invalid policy config: {error}", file=sys.stderr)
         return 2
-    print(format_report(report, options.stack))
-    return 1 if report.mandatory else 0
+    return print_report(report, options.stack)
 
 
 if __name__ == "__main__":

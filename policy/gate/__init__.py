@@ -8,7 +8,7 @@ serving the policy SDK's analyzer on a loopback port), configures it from a
 
 from .analyzer import GateResource, PolicyPackServer, run_gate
 from .config import PolicyConfigError
-from .report import GateReport, Violation, format_report
+from .report import GateReport, Violation, format_report, print_report
 
 __all__ = [
     "GateReport",
@@ -17,5 +17,6 @@ __all__ = [
     "PolicyPackServer",
     "Violation",
     "format_report",
+    "print_report",
     "run_gate",
 ]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .analyzer import GateResource, run_gate
 from .config import PolicyConfigError
-from .report import format_report
+from .report import print_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     except PolicyConfigError as error:
         print(f"invalid policy config: {error}", file=sys.stderr)
         return 2
-    print(format_report(report, options.stack))
-    return 1 if report.mandatory else 0
+    return print_report(report, options.stack)
 
 
 if __name__ == "__main__":

@@ -64,3 +64,9 @@ def format_report(report: GateReport, stack: str) -> str:
     verdict = "BLOCKED" if report.mandatory else "passed"
     lines.append(f"{report.mandatory} mandatory, {advisory} advisory violation(s): {verdict}")
     return "\n".join(lines)
+
+
+def print_report(report: GateReport, stack: str) -> int:
+    """Print the report; the exit status a gate returns (1 when a mandatory violation blocks)."""
+    print(format_report(report, stack))
+    return 1 if report.mandatory else 0
