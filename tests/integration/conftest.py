@@ -48,7 +48,7 @@ def api_client() -> client.ApiClient:
         response = api.call_api("GET", f"{api.configuration.host}/readyz", _request_timeout=10)
         response.read()
         ready = response.data.decode()
-    except Exception as error:  # noqa: BLE001 - any failure to connect means the same thing here
+    except Exception as error:  # any failure to connect means the same thing here
         pytest.fail(f"the cluster in {path} does not answer: {error} (is it up? `make cluster-up`)")
     if ready != "ok":
         pytest.fail(f"the cluster in {path} is not ready: /readyz says {ready!r}")
