@@ -40,6 +40,15 @@ wait_for() { # wait_for SECONDS DESCRIPTION CMD...: poll CMD until it succeeds o
   done
 }
 
+stop_pid() { # stop_pid PIDFILE: TERM the recorded pid, KILL it after 15 s
+  local pid; pid=$(cat "$1" 2>/dev/null) || return 0
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  local deadline=$((SECONDS + 15))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+}
+
 pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
 ready_nodes() { kubectl_ get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
@@ -125,7 +134,12 @@ require_tools() {
 create_control_plane() {
   if kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
     if [ "$(kubectl_ get --raw /readyz 2>/dev/null)" != ok ]; then
-      log "restarting existing kwok cluster $CLUSTER_NAME"
+      # e.g. after a reboot, or one component died. `kwokctl start` skips components whose pid is
+      # alive and `kwokctl stop` does not wait for them (a half-stopped kube-apiserver then keeps
+      # the cluster down): stop every component by pid first, then start them all on the kept data.
+      log "restarting existing kwok cluster $CLUSTER_NAME (data kept in $CLUSTER_DIR/etcd)"
+      local f
+      for f in "$CLUSTER_DIR"/pids/*.pid; do [ -f "$f" ] && stop_pid "$f"; done
       kwokctl start cluster --name "$CLUSTER_NAME" --timeout 2m \
         || die "kwokctl could not restart '$CLUSTER_NAME' (logs: $CLUSTER_DIR/logs/); 'make cluster-down && make cluster-up' recreates it"
     fi
