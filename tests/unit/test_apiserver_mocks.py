@@ -40,18 +40,19 @@ def test_node_port_on_a_cluster_ip_service_is_rejected() -> None:
         evaluate_program(lambda: node_port_service("plain", 30001, "ClusterIP"), stack="test", config={})
 
 
-def test_dynamic_node_ports_avoid_pinned_ones_and_prefer_the_upper_band() -> None:
+def test_dynamic_node_ports_prefer_the_upper_band_and_avoid_pinned_ones() -> None:
     mocks = ApiServerMocks()
 
     def program() -> None:
-        node_port_service("pinned", 30086)
+        # Pinned ports belong in the lower (static) band, 30000-30085 for the default range.
+        node_port_service("pinned", 30010)
         node_port_service("dynamic", None)
+        node_port_service("dynamic-too", None)
 
     evaluation = evaluate_program(program, stack="test", config={}, mocks=mocks)
     ports = {r.name: r.state["spec"]["ports"][0]["nodePort"] for r in evaluation.kubernetes_objects()}
-    assert ports["pinned"] == 30086
-    assert ports["dynamic"] not in (30086,)
-    assert ports["dynamic"] >= 30086
+    assert ports["pinned"] == 30010
+    assert {ports["dynamic"], ports["dynamic-too"]} == {30086, 30087}
 
 
 def test_defaults_are_filled_like_the_api_server() -> None:
