@@ -46,7 +46,8 @@ on_path() {
   for dir in "${dirs[@]}"; do
     [ -n "$dir" ] && [ "$(cd "$dir" 2>/dev/null && pwd -P)" != "$(cd "$TOOLCHAIN_BIN" 2>/dev/null && pwd -P)" ] || continue
     [ -x "$dir/$bin" ] || continue
-    if "$dir/$bin" "$@" 2>&1 | grep -Eq "$regex"; then printf '%s\n' "$dir/$bin"; return 0; fi
+    local out; out=$("$dir/$bin" "$@" 2>&1) || true  # (no pipe into grep -q: SIGPIPE + pipefail)
+    if grep -Eq "$regex" <<<"$out"; then printf '%s\n' "$dir/$bin"; return 0; fi
   done
   return 1
 }
@@ -75,8 +76,8 @@ build_kubernetes() {
   fi
   # Exact gitVersion: kwok derives every component's flags from `<binary> --version`.
   use_path_tools "Kubernetes ${v//./\\.}\$|gitVersion: ${v//./\\.}\$" --version \
-    kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy 2>/dev/null \
-    && use_path_tools "gitVersion: ${v//./\\.}\$" "version --client -o yaml" kubectl 2>/dev/null \
+    kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy \
+    && use_path_tools "gitVersion: ${v//./\\.}\$" "version --client -o yaml" kubectl \
     && return
   local out; out="$(tool_dir kubernetes "$v")/bin"
   local minor; minor=$(echo "$v" | cut -d. -f2)
@@ -106,7 +107,7 @@ build_etcd() {
   if have_tool etcd "$v" etcd; then link_tool etcd "$v" etcd; return; fi
   # Any 3.6.x serves Kubernetes 1.34-1.36.
   local minor="${v#v}"; minor="${minor%.*}"
-  use_path_tools "etcd Version: ${minor//./\\.}\\." --version etcd 2>/dev/null && return
+  use_path_tools "etcd Version: ${minor//./\\.}\\." --version etcd && return
   local out; out="$(tool_dir etcd "$v")/bin"; mkdir -p "$out"
   log "building etcd $v (go.etcd.io/etcd/server/v3/etcdmain through hack/gomod/etcd)"
   # etcd's own version string comes from go.etcd.io/etcd/api/v3/version (a constant): no ldflags.
@@ -129,7 +130,7 @@ go_install() { # go_install TOOL VERSION BINARY PACKAGE@VERSION
 build_kwok() {
   local v="$KWOK_VERSION"
   if ! have_tool kwok "$v" kwok kwokctl \
-    && use_path_tools "version ${v//./\\.}[^0-9]|${v//./\\.}\$" --version kwok kwokctl 2>/dev/null; then
+    && use_path_tools "version ${v//./\\.}[^0-9]|${v//./\\.}\$" --version kwok kwokctl; then
     return
   fi
   go_install kwok "$v" kwok "sigs.k8s.io/kwok/cmd/kwok@$v"
@@ -139,7 +140,7 @@ build_kwok() {
 build_coredns() {
   local v="$COREDNS_VERSION"
   if ! have_tool coredns "$v" coredns \
-    && use_path_tools "CoreDNS-${v#v}" -version coredns 2>/dev/null; then
+    && use_path_tools "CoreDNS-${v#v}" -version coredns; then
     return
   fi
   go_install coredns "$v" coredns "github.com/coredns/coredns@$v"
