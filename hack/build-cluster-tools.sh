@@ -44,8 +44,9 @@ on_path() {
   local dir
   IFS=: read -r -a dirs <<<"$PATH"
   for dir in "${dirs[@]}"; do
-    [ -n "$dir" ] && [ "$(cd "$dir" 2>/dev/null && pwd -P)" != "$(cd "$TOOLCHAIN_BIN" 2>/dev/null && pwd -P)" ] || continue
-    [ -x "$dir/$bin" ] || continue
+    [ -n "$dir" ] && [ -x "$dir/$bin" ] || continue
+    # not our own links
+    if [ "$(cd "$dir" && pwd -P)" = "$(cd "$TOOLCHAIN_BIN" 2>/dev/null && pwd -P)" ]; then continue; fi
     local out; out=$("$dir/$bin" "$@" 2>&1) || true  # (no pipe into grep -q: SIGPIPE + pipefail)
     if grep -Eq "$regex" <<<"$out"; then printf '%s\n' "$dir/$bin"; return 0; fi
   done
