@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the Pulumi engine from Go modules (pinned in hack/versions.env) into the version-keyed
+# Build the Pulumi engine from Go modules (pinned in hack/versions-pulumi.env) into the version-keyed
 # cache and link it into .toolchain/bin:
 #   pulumi-vX                    : pulumi (CLI, github.com/pulumi/pulumi/pkg/v3, through hack/gomod/pulumi)
 #   pulumi-language-python-vX    : pulumi-language-python (+ pulumi-language-python-exec from sdk/v3)
@@ -9,7 +9,7 @@
 # reported (module, version, error) and skipped: `make up` then says what is missing.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-source "$REPO_ROOT/hack/versions.env"
+source "$REPO_ROOT/hack/versions-pulumi.env"
 
 PY="$REPO_ROOT/.venv/bin/python"
 UNAVAILABLE=()

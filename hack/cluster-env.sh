@@ -2,7 +2,7 @@
 # Where the local cluster lives; sourced by cluster-up.sh, cluster-down.sh and the Makefile's users.
 # shellcheck disable=SC2034
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-source "$REPO_ROOT/hack/versions.env"
+source "$REPO_ROOT/hack/versions-cluster.env"
 
 CLUSTER_NAME=threetier
 # kwok keeps the cluster's data (etcd, certs, logs, pids of its components) here.

@@ -10,6 +10,7 @@
 # provider, default passphrase "threetier-local" (override with PULUMI_CONFIG_PASSPHRASE).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
+source "$REPO_ROOT/hack/versions-pulumi.env"
 
 ACTION="${1:?usage: stack.sh up|down|verify STACK}"
 STACK="${2:?usage: stack.sh up|down|verify STACK}"
