@@ -85,12 +85,12 @@ def rss_of(pids: list[int]) -> int:
 
 
 def cluster_pids() -> dict[str, int]:
-    """Pids of every process the local cluster runs, by name."""
-    pids = {}
-    for directory in (ROOT / ".toolchain" / "run", ROOT / ".toolchain" / "kwok" / "clusters" / "threetier" / "pids"):
+    """Pids of every process the local cluster runs, by name (each process once)."""
+    by_pid: dict[int, str] = {}
+    for directory in (ROOT / ".toolchain" / "kwok" / "clusters" / "threetier" / "pids", ROOT / ".toolchain" / "run"):
         for pid_file in directory.glob("*.pid"):
-            pids[pid_file.stem] = int(pid_file.read_text().strip())
-    return pids
+            by_pid.setdefault(int(pid_file.read_text().strip()), pid_file.stem)
+    return {name: pid for pid, name in by_pid.items()}
 
 
 def cluster_section() -> list[str]:
