@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import pulumi
+from pulumi.runtime.config import CONFIG
 
 from . import validation as v
 from .args import TIER_KEYS, ResourceSpec, ThreeTierAppArgs, TierArgs
@@ -110,11 +111,7 @@ def parse_settings(raw: Mapping[str, Any], *, prefix: str = f"{PROJECT}:") -> St
     ``{"namespace": "threetier-dev", "frontend": {"serviceType": "NodePort", ...}}``.
     Raises :class:`ConfigError` listing every problem; nothing is registered before that.
     """
-    problems = [
-        Problem(f"{prefix}{name}", f"unknown key; allowed keys: {', '.join(TOP_LEVEL_KEYS)}")
-        for name in raw
-        if name not in TOP_LEVEL_KEYS
-    ]
+    problems = [_unknown_key(f"{prefix}{name}") for name in raw if name not in TOP_LEVEL_KEYS]
     values = {**DEFAULTS, **{k: raw[k] for k in raw if k in TOP_LEVEL_KEYS}}
 
     for key in ("namespace", "clusterDomain", "appName", "kubeconfig", "kubeContext"):
@@ -171,10 +168,11 @@ def read_settings(config: Optional[pulumi.Config] = None) -> StackSettings:
             continue
         if value is not None:
             raw[key] = value
+    # Keys set in the stack but not declared (typos) are errors, not silently ignored.
     problems += [
-        Problem(name, f"unknown key; allowed keys: {', '.join(TOP_LEVEL_KEYS)}")
-        for name in _configured_keys(prefix)
-        if name[len(prefix) :] not in TOP_LEVEL_KEYS
+        _unknown_key(name)
+        for name in sorted(CONFIG.get())
+        if name.startswith(prefix) and name[len(prefix) :] not in TOP_LEVEL_KEYS
     ]
     raise_if_any(problems)
     return parse_settings(raw, prefix=prefix)
@@ -183,11 +181,8 @@ def read_settings(config: Optional[pulumi.Config] = None) -> StackSettings:
 _KIND_VALUES = {"string": "a string", "boolean": "true, false", "object": "a JSON object"}
 
 
-def _configured_keys(prefix: str) -> list[str]:
-    """Every configured key in the project's namespace (so a typo'd key is not silently ignored)."""
-    from pulumi.runtime.config import CONFIG
-
-    return sorted(key for key in CONFIG.get() if key.startswith(prefix))
+def _unknown_key(key: str) -> Problem:
+    return Problem(key, f"unknown key; allowed keys: {', '.join(TOP_LEVEL_KEYS)}")
 
 
 def _parse_tier(key: str, tier_key: str, value: Any) -> tuple[Optional[TierArgs], list[Problem]]:
