@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from policy.gate import GateReport, GateResource, PolicyConfigError, print_report, run_gate
+from policy.gate import GateReport, GateResource, gate_exit_status, run_gate
 
 from .apiserver_mocks import ApiServerMocks
 from .evaluate import PROJECT_ROOT, Evaluation, evaluate_program, evaluate_stack, stack_config
@@ -51,12 +51,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--stack", required=True)
     parser.add_argument("--config", type=Path, help="policy pack config (default policy/config/<stack>.json)")
     options = parser.parse_args(argv)
-    try:
-        report = check_stack(options.stack, config=options.config)
-    except PolicyConfigError as error:
-        print(f"invalid policy config: {error}", file=sys.stderr)
-        return 2
-    return print_report(report, options.stack)
+    return gate_exit_status(lambda: check_stack(options.stack, config=options.config), options.stack)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ serving the policy SDK's analyzer on a loopback port), configures it from a
 
 from .analyzer import GateResource, PolicyPackServer, run_gate
 from .config import PolicyConfigError
-from .report import GateReport, Violation, format_report, print_report
+from .report import GateReport, Violation, format_report, gate_exit_status
 
 __all__ = [
     "GateReport",
@@ -17,6 +17,6 @@ __all__ = [
     "PolicyPackServer",
     "Violation",
     "format_report",
-    "print_report",
+    "gate_exit_status",
     "run_gate",
 ]

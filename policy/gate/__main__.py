@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 from .analyzer import GateResource, run_gate
-from .config import PolicyConfigError
-from .report import print_report
+from .report import gate_exit_status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,12 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         GateResource(type=r["type"], urn=r["urn"], name=r["name"], props=r["props"], parent=r.get("parent", ""))
         for r in json.loads(options.resources.read_text())
     ]
-    try:
-        report = run_gate(resources, options.config)
-    except PolicyConfigError as error:
-        print(f"invalid policy config: {error}", file=sys.stderr)
-        return 2
-    return print_report(report, options.stack)
+    return gate_exit_status(lambda: run_gate(resources, options.config), options.stack)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pulumi.runtime.proto import analyzer_pb2
+
+from .config import PolicyConfigError
 
 LEVEL_NAMES = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -66,7 +70,15 @@ def format_report(report: GateReport, stack: str) -> str:
     return "\n".join(lines)
 
 
-def print_report(report: GateReport, stack: str) -> int:
-    """Print the report; the exit status a gate returns (1 when a mandatory violation blocks)."""
+def gate_exit_status(produce: Callable[[], GateReport], stack: str) -> int:
+    """Run a gate and print its report; the CLI's exit status.
+
+    0 passed, 1 a mandatory violation blocks, 2 the policy config is invalid.
+    """
+    try:
+        report = produce()
+    except PolicyConfigError as error:
+        print(f"invalid policy config: {error}", file=sys.stderr)
+        return 2
     print(format_report(report, stack))
     return 1 if report.mandatory else 0

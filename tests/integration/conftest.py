@@ -105,16 +105,25 @@ def namespace(core: client.CoreV1Api) -> Iterator[str]:
     name = f"smoke-{uuid.uuid4().hex[:8]}"
     core.create_namespace({"metadata": {"name": name, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
     yield name
-    core.delete_namespace(name)
+    delete_namespace(name, core)
+
+
+def delete_namespace(namespace: str, core: client.CoreV1Api) -> None:
+    """Delete ``namespace`` (if it exists) and wait until it is gone."""
+    try:
+        core.delete_namespace(namespace)
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
 
     def gone() -> bool:
         try:
-            core.read_namespace(name)
+            core.read_namespace(namespace)
         except client.ApiException as error:
             return error.status == 404
         return False
 
-    wait_until(f"namespace {name} to be deleted", gone, timeout=120)
+    wait_until(f"namespace {namespace} to be deleted", gone, timeout=120)
 
 
 def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.5) -> T:

@@ -105,21 +105,3 @@ def verify(stack: str, outputs: Mapping[str, Any], work: Path, timeout: float = 
 def results_by_check(report: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
     """The report's results keyed by (tier, check)."""
     return {(item["tier"], item["check"]): item for item in report["results"]}
-
-
-def delete_namespace(namespace: str, core: client.CoreV1Api) -> None:
-    """Delete ``namespace`` and wait until it is gone."""
-    try:
-        core.delete_namespace(namespace)
-    except client.ApiException as error:
-        if error.status != 404:
-            raise
-
-    def gone() -> bool:
-        try:
-            core.read_namespace(namespace)
-        except client.ApiException as error:
-            return error.status == 404
-        return False
-
-    wait_until(f"namespace {namespace} deleted", gone, timeout=120)

@@ -24,8 +24,8 @@ from verify.cluster import LiveCluster
 from verify.context import CheckContext
 from verify.network import resolve_a
 
-from .conftest import ROOT, kubeconfig_path, wait_until
-from .deploy import delete_namespace, deploy, exported_outputs
+from .conftest import ROOT, delete_namespace, kubeconfig_path, wait_until
+from .deploy import deploy, exported_outputs
 
 pytestmark = pytest.mark.integration
 

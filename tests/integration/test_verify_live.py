@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from .deploy import delete_namespace, deploy, exported_outputs, kubectl, results_by_check, verify
+from .conftest import delete_namespace
+from .deploy import deploy, exported_outputs, kubectl, results_by_check, verify
 
 pytestmark = pytest.mark.integration
 
@@ -56,20 +57,17 @@ def test_a_deployed_stack_verifies(deployed: tuple[str, dict[str, Any]], work: P
     assert all(r["status"] == "skipped" and r["detail"] for r in reach)
 
 
+def set_node_port(namespace: str, service: str, node_port: int) -> None:
+    """Edit a Service's node port by hand, as an operator might."""
+    patch = f'[{{"op": "replace", "path": "/spec/ports/0/nodePort", "value": {node_port}}}]'
+    kubectl("patch", "service", service, "-n", namespace, "--type=json", "-p", patch)
+
+
 def test_a_service_edited_by_hand_fails_verification(deployed: tuple[str, dict[str, Any]], work: Path) -> None:
     stack, outputs = deployed
     namespace = outputs["namespace"]
     original = outputs["frontend"]["nodePort"]
-    kubectl(
-        "patch",
-        "service",
-        "frontend",
-        "-n",
-        namespace,
-        "--type=json",
-        "-p",
-        '[{"op": "replace", "path": "/spec/ports/0/nodePort", "value": 31999}]',
-    )
+    set_node_port(namespace, "frontend", 31999)
     try:
         status, report = verify(stack, outputs, work, timeout=5)
         assert status == 1
@@ -79,16 +77,7 @@ def test_a_service_edited_by_hand_fails_verification(deployed: tuple[str, dict[s
             f"exported {original}, live 31999" in results_by_check(report)[("frontend", "objects.nodePort")]["detail"]
         )
     finally:
-        kubectl(
-            "patch",
-            "service",
-            "frontend",
-            "-n",
-            namespace,
-            "--type=json",
-            "-p",
-            f'[{{"op": "replace", "path": "/spec/ports/0/nodePort", "value": {original}}}]',
-        )
+        set_node_port(namespace, "frontend", original)
 
 
 def test_a_deployment_scaled_to_zero_fails_verification(deployed: tuple[str, dict[str, Any]], work: Path) -> None:
