@@ -1,6 +1,7 @@
 """CLI: ``python -m verify --stack dev [--outputs file.json] [--kubeconfig PATH] [--json] [--dns-server host:port]``.
 
-Exit status 0 only when no check failed (skipped checks are shown with their reason).
+Exit status 0 only when no check failed (skipped checks are shown with their reason); 2 on bad
+input (missing outputs, unusable kubeconfig).
 """
 
 from __future__ import annotations
@@ -18,18 +19,37 @@ from .report import print_table, to_json
 from .runner import VerifyOptions, verify
 
 
+class UsageError(Exception):
+    """Something the user can fix: a missing file, no pulumi, an unreadable kubeconfig."""
+
+
 def read_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
     """Stack outputs from a JSON file, or from ``pulumi stack output --json``."""
-    if outputs_file is not None:
-        loaded: dict[str, Any] = json.loads(outputs_file.read_text())
-        return loaded
-    completed = subprocess.run(
-        ["pulumi", "stack", "output", "--json", "--stack", stack], capture_output=True, text=True, check=False
-    )
+    try:
+        if outputs_file is not None:
+            loaded: dict[str, Any] = json.loads(outputs_file.read_text())
+            return loaded
+        completed = subprocess.run(
+            ["pulumi", "stack", "output", "--json", "--stack", stack], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError as error:
+        raise UsageError(f"{error.filename}: not found (pass --outputs FILE, or put pulumi on PATH)") from error
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{outputs_file}: not JSON ({error})") from error
     if completed.returncode != 0:
-        raise SystemExit(f"pulumi stack output failed for stack {stack}: {completed.stderr.strip()}")
+        raise UsageError(f"pulumi stack output failed for stack {stack}: {completed.stderr.strip()}")
     parsed: dict[str, Any] = json.loads(completed.stdout)
     return parsed
+
+
+def connect(kubeconfig: Optional[str], context: Optional[str]) -> LiveCluster:
+    """The live cluster, or a UsageError naming what is wrong with the kubeconfig."""
+    from kubernetes.config.config_exception import ConfigException
+
+    try:
+        return LiveCluster(kubeconfig, context)
+    except (ConfigException, OSError) as error:
+        raise UsageError(f"cannot use kubeconfig {kubeconfig or '$KUBECONFIG/~/.kube/config'}: {error}") from error
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -45,8 +65,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
     options = parser.parse_args(argv)
 
-    outputs = StackOutputs.from_json(options.stack, read_outputs(options.stack, options.outputs))
-    cluster = LiveCluster(options.kubeconfig, options.context)
+    try:
+        outputs = StackOutputs.from_json(options.stack, read_outputs(options.stack, options.outputs))
+        cluster = connect(options.kubeconfig, options.context)
+    except (UsageError, ValueError) as error:
+        print(f"verify: {error}", file=sys.stderr)
+        return 2
     results = verify(
         outputs,
         cluster,

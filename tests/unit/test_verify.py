@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from verify import CheckResult, StackOutputs, Status, VerifyOptions, verify
+from verify.__main__ import main as verify_main
 from verify.cluster import RecordedCluster
 from verify.network import route_decision
 from verify.report import to_json
@@ -153,3 +155,16 @@ def test_route_guard_allows_loopback_and_refuses_addresses_that_leave_the_machin
     cluster_ip = route_decision("10.96.0.1")
     # 10.96.0.1 is a simulated ClusterIP: unless a project namespace routes it, no packet may go there.
     assert cluster_ip.local == cluster_ip.reason.startswith("10.96.0.1 routes via threetier")
+
+
+def test_cli_bad_input_exits_2_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.json"
+    assert verify_main(["--stack", "dev", "--outputs", str(missing)]) == 2
+    assert f"{missing}: not found" in capsys.readouterr().err
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(stack_outputs()))
+    assert verify_main(["--stack", "dev", "--outputs", str(outputs), "--kubeconfig", str(tmp_path / "nope")]) == 2
+    assert "cannot use kubeconfig" in capsys.readouterr().err
+    outputs.write_text(json.dumps({"namespace": NS}))
+    assert verify_main(["--stack", "dev", "--outputs", str(outputs)]) == 2
+    assert "no tier outputs found" in capsys.readouterr().err
