@@ -22,10 +22,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--stack", default="stack")
     options = parser.parse_args(argv)
-    resources = [
-        GateResource(type=r["type"], urn=r["urn"], name=r["name"], props=r["props"], parent=r.get("parent", ""))
-        for r in json.loads(options.resources.read_text())
-    ]
+    try:
+        resources = [
+            GateResource(type=r["type"], urn=r["urn"], name=r["name"], props=r["props"], parent=r.get("parent", ""))
+            for r in json.loads(options.resources.read_text())
+        ]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as error:
+        print(
+            f"{options.resources}: expected a JSON list of {{type, urn, name, props}} objects ({error!r})",
+            file=sys.stderr,
+        )
+        return 2
     return gate_exit_status(lambda: run_gate(resources, options.config), options.stack)
 
 
