@@ -63,8 +63,3 @@ def service_dns_names(service: str, namespace: str, cluster_domain: str = "clust
         svc=f"{service}.{namespace}.svc",
         fqdn=f"{service}.{namespace}.svc.{cluster_domain}",
     )
-
-
-def env_prefix(service: str) -> str:
-    """The prefix of a Service's env vars (``my-api`` -> ``MY_API``), as Kubernetes derives it."""
-    return service.upper().replace("-", "_")
