@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import subprocess
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,22 +65,46 @@ def deployment(replicas: int) -> dict[str, Any]:
     }
 
 
+def ready_pods(core: client.CoreV1Api, namespace: str, count: int) -> list[client.V1Pod] | None:
+    """The Running/Ready pods of the test Deployment, once there are ``count`` of them."""
+    pods = core.list_namespaced_pod(namespace, label_selector="app=web").items
+    ready = [
+        p
+        for p in pods
+        if p.status.phase == "Running"
+        and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+    ]
+    return ready if len(ready) == count else None
+
+
+def ready_addresses(discovery: client.DiscoveryV1Api, namespace: str, service: str, count: int) -> list[str] | None:
+    """The ready endpoint addresses of ``service``, once there are ``count`` of them."""
+    slices = discovery.list_namespaced_endpoint_slice(
+        namespace, label_selector=f"kubernetes.io/service-name={service}"
+    ).items
+    ready = [a for s in slices for e in s.endpoints or [] if e.conditions.ready for a in e.addresses]
+    return ready if len(ready) == count else None
+
+
+def ingress_ip(core: client.CoreV1Api, namespace: str, service: str) -> str | None:
+    """The first load-balancer ingress IP of ``service``, once it has one."""
+    status = core.read_namespaced_service(service, namespace).status
+    ingress = status.load_balancer.ingress if status.load_balancer else None
+    return ingress[0].ip if ingress else None
+
+
+def a_records(host: str, port: int, fqdn: str) -> set[str] | None:
+    """A records of ``fqdn`` from the DNS server ``host:port``, once there are any."""
+    response = dns.query.udp(dns.message.make_query(fqdn, dns.rdatatype.A), host, port=port, timeout=2)
+    found = {item.address for rrset in response.answer for item in rrset}
+    return found or None
+
+
 def test_deployment_of_three_gets_three_running_ready_pods(
     namespace: str, apps: client.AppsV1Api, core: client.CoreV1Api
 ) -> None:
     apps.create_namespaced_deployment(namespace, deployment(3))
-
-    def ready_pods() -> list[client.V1Pod] | None:
-        pods = core.list_namespaced_pod(namespace, label_selector="app=web").items
-        ready = [
-            p
-            for p in pods
-            if p.status.phase == "Running"
-            and any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
-        ]
-        return ready if len(ready) == 3 else None
-
-    pods = wait_until("3 Running/Ready pods", ready_pods)
+    pods = wait_until("3 Running/Ready pods", partial(ready_pods, core, namespace, 3))
     assert all(pod.status.pod_ip for pod in pods)
     assert {pod.spec.node_name for pod in pods} <= {n.metadata.name for n in core.list_node().items}
 
@@ -93,14 +118,7 @@ def test_cluster_ip_service_gets_an_ip_and_an_endpoint_slice_of_three_ready_addr
     if is_local_cluster():
         assert cluster_ip in SERVICE_CIDR
 
-    def ready_addresses() -> list[str] | None:
-        slices = discovery.list_namespaced_endpoint_slice(
-            namespace, label_selector="kubernetes.io/service-name=web"
-        ).items
-        ready = [a for s in slices for e in s.endpoints or [] if e.conditions.ready for a in e.addresses]
-        return ready if len(ready) == 3 else None
-
-    wait_until("an EndpointSlice with 3 ready addresses", ready_addresses)
+    wait_until("an EndpointSlice with 3 ready addresses", partial(ready_addresses, discovery, namespace, "web", 3))
 
 
 def test_node_port_is_allocated_in_range_and_a_taken_one_is_rejected(namespace: str, core: client.CoreV1Api) -> None:
@@ -120,13 +138,9 @@ def test_load_balancer_gets_an_ingress_ip_from_the_loopback_pool(
     if is_local_cluster():
         assert pools and all(low in LOOPBACK and high in LOOPBACK for low, high in pools), pools
     core.create_namespaced_service(namespace, service("public", "LoadBalancer"))
-
-    def ingress_ip() -> str | None:
-        status = core.read_namespaced_service("public", namespace).status
-        ingress = status.load_balancer.ingress if status.load_balancer else None
-        return ingress[0].ip if ingress else None
-
-    address = ipaddress.ip_address(wait_until("status.loadBalancer.ingress", ingress_ip))
+    address = ipaddress.ip_address(
+        wait_until("status.loadBalancer.ingress", partial(ingress_ip, core, namespace, "public"))
+    )
     if pools:
         assert any(low <= address <= high for low, high in pools), (address, pools)
 
@@ -138,13 +152,7 @@ def test_coredns_answers_the_service_fqdn_with_its_cluster_ip(
     host, port = dns_server
     assert ipaddress.ip_address(host).is_loopback
     fqdn = f"named.{namespace}.svc.cluster.local"
-
-    def answers() -> set[str] | None:
-        response = dns.query.udp(dns.message.make_query(fqdn, dns.rdatatype.A), host, port=port, timeout=2)
-        found = {item.address for rrset in response.answer for item in rrset}
-        return found or None
-
-    assert wait_until(f"an A record for {fqdn}", answers, timeout=30) == {cluster_ip}
+    assert wait_until(f"an A record for {fqdn}", partial(a_records, host, port, fqdn), timeout=30) == {cluster_ip}
 
 
 def test_a_pod_violating_the_restricted_level_is_rejected(namespace: str, core: client.CoreV1Api) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import pytest
@@ -204,6 +204,20 @@ def test_rollouts_keep_capacity_and_probes_exist(stack: str) -> None:
         assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}
 
 
+def policy_sources(policies: dict[str, Any], policy: str) -> list[str]:
+    """Components a NetworkPolicy admits traffic from."""
+    return [
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        for rule in policies[policy]["ingress"]
+        for peer in rule["from"]
+    ]
+
+
+def policy_target(policies: dict[str, Any], policy: str) -> str:
+    """The component a NetworkPolicy protects."""
+    return str(policies[policy]["podSelector"]["matchLabels"]["app.kubernetes.io/component"])
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_network_policies_allow_only_the_next_tier_up(stack: str) -> None:
     policies = {p.inputs["metadata"]["name"]: p.inputs["spec"] for p in k8s(stack, "NetworkPolicy")}
@@ -213,15 +227,8 @@ def test_network_policies_allow_only_the_next_tier_up(stack: str) -> None:
         "ingress": [],
     }
 
-    def sources(policy: str) -> list[str]:
-        return [
-            peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
-            for rule in policies[policy]["ingress"]
-            for peer in rule["from"]
-        ]
-
-    def target(policy: str) -> str:
-        return str(policies[policy]["podSelector"]["matchLabels"]["app.kubernetes.io/component"])
+    sources = partial(policy_sources, policies)
+    target = partial(policy_target, policies)
 
     assert (target("database-allow-backend"), sources("database-allow-backend")) == ("database", ["backend"])
     assert (target("backend-allow-frontend"), sources("backend-allow-frontend")) == ("backend", ["frontend"])
