@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
+from components import ConfigError
 from policy.gate import GateReport, GateResource, gate_exit_status, run_gate
 
-from .apiserver_mocks import ApiServerMocks
+from .apiserver_mocks import ApiServerMocks, ApiServerRejectionError
 from .evaluate import PROJECT_ROOT, Evaluation, evaluate_program, evaluate_stack, stack_config
 
 POLICY_CONFIG_DIR = PROJECT_ROOT / "policy" / "config"
@@ -51,7 +52,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--stack", required=True)
     parser.add_argument("--config", type=Path, help="policy pack config (default policy/config/<stack>.json)")
     options = parser.parse_args(argv)
-    return gate_exit_status(lambda: check_stack(options.stack, config=options.config), options.stack)
+    try:
+        # Evaluate first: a stack that cannot even be evaluated never reaches the pack.
+        evaluation = evaluate_stack(options.stack, preview=True)
+    except (FileNotFoundError, ConfigError, ApiServerRejectionError) as error:
+        print(f"stack {options.stack} cannot be evaluated: {error}", file=sys.stderr)
+        return 2
+    config = options.config or POLICY_CONFIG_DIR / f"{options.stack}.json"
+    return gate_exit_status(lambda: run_gate(gate_resources(evaluation), config), options.stack)
 
 
 if __name__ == "__main__":

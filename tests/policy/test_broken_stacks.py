@@ -117,3 +117,8 @@ def test_a_duplicated_node_port() -> None:
         ("unique-node-ports", f"{SERVICE}: frontend-admin"),
         ("unique-node-ports", f"{SERVICE}: threetier-frontend"),
     }
+
+
+def test_a_stack_that_cannot_be_evaluated_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--stack", "qa"]) == 2
+    assert "stack qa cannot be evaluated: no stack config" in capsys.readouterr().err
