@@ -14,7 +14,7 @@ STACKS := dev staging prod
 OUT ?=
 PYTEST_FLAGS ?= -q
 
-.PHONY: help venv lint unit test render policy policy-all toolchain cluster-up cluster-down up down verify integration clean
+.PHONY: help venv lint unit test render policy policy-all toolchain images cluster-up cluster-down up down verify integration clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ policy-all: venv
 toolchain: venv ## build (or reuse from the cache) the Go tools: local cluster and Pulumi engine
 	hack/build-cluster-tools.sh
 	hack/build-pulumi-tools.sh
+
+images: ## build the app's container images (OCI archives from Debian packages, cached outside the clone)
+	hack/build-images.sh
 
 cluster-up: ## start the local Kubernetes control plane on loopback (builds what is missing)
 	hack/cluster-up.sh

@@ -16,6 +16,9 @@ SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 COMPONENT_TYPE = "threetier:components:Tier"
 #: Placeholder in the exported node-port URL: any node's InternalIP.
 NODE_IP_PLACEHOLDER = "<nodeIP>"
+#: Seconds a terminating pod keeps serving (preStop sleep) while kube-proxy and load balancers
+#: drop it from their endpoints: without it, scaling down refuses the requests already routed to it.
+DRAIN_SECONDS = 5
 
 
 class Tier(pulumi.ComponentResource):
@@ -194,6 +197,7 @@ class Tier(pulumi.ComponentResource):
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+            "lifecycle": {"preStop": {"sleep": {"seconds": DRAIN_SECONDS}}},
         }
         return {
             "replicas": args.replicas,
@@ -205,6 +209,7 @@ class Tier(pulumi.ComponentResource):
                 "spec": {
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": True,
+                    "terminationGracePeriodSeconds": DRAIN_SECONDS + 25,
                     "securityContext": {
                         "runAsNonRoot": True,
                         "runAsUser": args.run_as_user,

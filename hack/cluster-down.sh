@@ -4,22 +4,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 
-stop_pid() { # stop_pid PIDFILE: TERM, wait up to 10 s, then KILL; only the recorded pid
-  local file="$1" name pid
-  name=$(basename "$file" .pid)
-  [ -f "$file" ] || return 0
-  pid=$(cat "$file")
-  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 10))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-    log "stopped $name (pid $pid)"
-  fi
-  rm -f "$file"
-}
-
-# Our own processes first (they talk to the API server).
+# The real node first (its kubelet and kube-proxy talk to the API server), then our own processes.
+"$REPO_ROOT/hack/node-down.sh"
 stop_pid "$RUN_DIR/metallb-controller.pid"
 stop_pid "$RUN_DIR/coredns.pid"
 # The control plane: kwokctl stops its components and removes the cluster's workdir.

@@ -29,33 +29,20 @@ CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
 
 kubectl_() { kubectl --kubeconfig "$CLUSTER_KUBECONFIG" --context "$CONTEXT" "$@"; }
 
-wait_for() { # wait_for SECONDS DESCRIPTION CMD...: poll CMD until it succeeds or the deadline passes
-  local timeout="$1" what="$2"; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      die "timed out after ${timeout}s waiting for $what (logs: $LOG_DIR/, $CLUSTER_DIR/logs/); 'make cluster-down && make cluster-up' starts afresh"
-    fi
-    sleep 0.5
-  done
-}
-
-stop_pid() { # stop_pid PIDFILE: TERM the recorded pid, KILL it after 15 s
-  local pid; pid=$(cat "$1" 2>/dev/null) || return 0
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-  kill "$pid" 2>/dev/null || return 0
-  local deadline=$((SECONDS + 15))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-}
-
-pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
-
 ready_nodes() { kubectl_ get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
+
+real_node_ready() {
+  pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy \
+    && [ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+
+nodes_ready() {
+  if [ "$NODE_MODE" = real ]; then real_node_ready; else [ "$(ready_nodes)" -ge "$NODE_COUNT" ]; fi
+}
 
 healthy() {
   [ -f "$CLUSTER_KUBECONFIG" ] && [ -x "$TOOLCHAIN_BIN/kubectl" ] && pid_alive coredns && pid_alive metallb-controller \
-    && [ "$(kubectl_ get --raw /readyz 2>/dev/null)" = ok ] && [ "$(ready_nodes)" -ge "$NODE_COUNT" ]
+    && [ "$(kubectl_ get --raw /readyz 2>/dev/null)" = ok ] && nodes_ready
 }
 
 # kwok binds every component to 0.0.0.0; these later flags win (last flag of a name counts) and keep
@@ -96,17 +83,12 @@ kwokctl_create() { # kwokctl_create [EXTRA FLAGS...]: the one create command (al
 }
 
 print_info() {
-  log "cluster '$CLUSTER_NAME' is ready (Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+  log "cluster '$CLUSTER_NAME' is ready (Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION; node: $NODE_MODE)"
   echo "kubeconfig: $CLUSTER_KUBECONFIG"
   echo "dns-server: $(cat "$TOOLCHAIN_DIR/dns-server")"
   echo "  export KUBECONFIG=$CLUSTER_KUBECONFIG"
 }
 
-start_background() { # start_background NAME CMD...: run detached, log and pid under .toolchain
-  local name="$1"; shift
-  nohup "$@" >"$LOG_DIR/$name.log" 2>&1 &
-  echo $! >"$RUN_DIR/$name.pid"
-}
 
 port_in_use() { # port_in_use PORT [udp]: something listens on 127.0.0.1:PORT (or on all addresses)
   local proto="${2:-tcp}" flag=-ltn
@@ -265,9 +247,12 @@ main() {
   require_tools
   local start=$SECONDS
   create_control_plane
-  create_nodes
+  [ "$NODE_MODE" = kwok ] && create_nodes
   start_coredns
   start_metallb
+  if [ "$NODE_MODE" = real ]; then
+    "$REPO_ROOT/hack/node-up.sh" || die "the real node did not come up (logs: $LOG_DIR/); THREETIER_NODE=kwok runs simulated nodes instead"
+  fi
   log "cluster up in $((SECONDS - start)) s"
   print_info
 }

@@ -44,3 +44,42 @@ have_tool() {
     [ -x "$(tool_dir "$tool" "$version")/bin/$bin" ] || return 1
   done
 }
+
+# --- processes started in the background (cluster and node) -------------------------------------
+
+# wait_for SECONDS DESCRIPTION CMD...: poll CMD (every 0.5 s) until it succeeds or the deadline passes
+wait_for() {
+  local timeout="$1" what="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      die "timed out after ${timeout}s waiting for $what (logs: ${LOG_DIR:-.toolchain/logs}/); 'make cluster-down && make cluster-up' starts afresh"
+    fi
+    sleep 0.5
+  done
+}
+
+# start_background NAME CMD...: run detached; log to $LOG_DIR/NAME.log, pid to $RUN_DIR/NAME.pid
+start_background() {
+  local name="$1"; shift
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  nohup "$@" >"$LOG_DIR/$name.log" 2>&1 &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+# pid_alive NAME: the process recorded in $RUN_DIR/NAME.pid runs
+pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+# stop_pid PIDFILE [GRACE]: TERM the recorded pid, KILL it after GRACE s (15); remove the file
+stop_pid() {
+  local file="$1" grace="${2:-15}" pid
+  pid=$(cat "$file" 2>/dev/null) || return 0
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + grace))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    log "stopped $(basename "$file" .pid) (pid $pid)"
+  fi
+  rm -f "$file"
+}

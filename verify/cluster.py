@@ -136,10 +136,10 @@ class LiveCluster:
             self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
 
     def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
-        """``kubectl exec`` through the API's websocket stream."""
+        """``kubectl exec`` through the API's websocket stream: (exit status 0, stdout + stderr)."""
         from kubernetes.stream import stream
 
-        output = stream(
+        session = stream(
             self._core.connect_get_namespaced_pod_exec,
             pod,
             namespace,
@@ -148,8 +148,15 @@ class LiveCluster:
             stdin=False,
             stdout=True,
             tty=False,
+            _preload_content=False,
         )
-        return True, str(output)
+        try:
+            session.run_forever(timeout=60)
+            output = session.read_all()
+            code = session.returncode
+        finally:
+            session.close()
+        return code == 0, str(output)
 
 
 def _probe_pod(name: str, command: list[str], image: str) -> Obj:

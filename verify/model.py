@@ -104,3 +104,12 @@ class StackOutputs:
             if (tier.namespace, tier.service_name) == (namespace, service):
                 return tier
         return None
+
+    def clients_of(self, tier: TierExport) -> list[tuple[TierExport, str]]:
+        """The tiers wired to ``tier`` (they call it by DNS name), with the env var that carries it."""
+        return [
+            (client, env)
+            for client in self.tiers.values()
+            for env, target in sorted(client.wiring.items())
+            if client.namespace == tier.namespace and target.get("service") == tier.service_name
+        ]

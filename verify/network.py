@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import shutil
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -55,11 +56,30 @@ def route_decision(address: str) -> RouteDecision:
     device = str(route.get("dev", ""))
     if route.get("type") == "local" or device == "lo":
         return RouteDecision(address, True, f"{address} is owned by this machine (dev {device})")
-    if device.startswith(PROJECT_NETNS_PREFIX):
-        return RouteDecision(address, True, f"{address} routes via {device}, into the project's network namespace")
+    namespace = project_namespace_behind(ip_tool, device)
+    if namespace:
+        return RouteDecision(address, True, f"{address} routes via {device}, a veth into network namespace {namespace}")
     gateway = route.get("gateway")
     via = f" via {gateway}" if gateway else ""
     return RouteDecision(address, False, f"{address} routes{via} dev {device}, off this machine: no packet sent")
+
+
+def project_namespace_behind(ip_tool: str, device: str) -> Optional[str]:
+    """The project network namespace at the other end of veth ``device``, or None.
+
+    True only for a veth whose peer lives in a namespace named ``threetier*``: a device's name
+    alone proves nothing about where its packets go.
+    """
+    link = subprocess.run([ip_tool, "-j", "-d", "link", "show", "dev", device], capture_output=True, text=True)
+    ids = subprocess.run([ip_tool, "-j", "netns", "list-id"], capture_output=True, text=True)
+    if link.returncode != 0 or ids.returncode != 0:
+        return None
+    details = (json.loads(link.stdout or "[]") or [{}])[0]
+    if (details.get("linkinfo") or {}).get("info_kind") != "veth" or "link_netnsid" not in details:
+        return None
+    names = {entry.get("nsid"): entry.get("name", "") for entry in json.loads(ids.stdout or "[]")}
+    name = str(names.get(details["link_netnsid"], ""))
+    return name if name.startswith(PROJECT_NETNS_PREFIX) else None
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[bool, str]:
@@ -70,6 +90,15 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[bool, str]:
     except urllib.error.HTTPError as error:
         return False, f"HTTP {error.code}"
     except (urllib.error.URLError, OSError) as error:
+        return False, f"{type(error).__name__}: {error}"
+
+
+def tcp_connect(host: str, port: int, timeout: float = 5.0) -> tuple[bool, str]:
+    """Open (and close) a TCP connection to ``host:port``; (True, "connected") or (False, why)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True, "connected"
+    except OSError as error:
         return False, f"{type(error).__name__}: {error}"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from components.config import TIER_DEFAULTS
+from components.tier import DRAIN_SECONDS
 from offline import Evaluation, RegisteredResource, evaluate_stack
 from offline.apiserver_mocks import LOAD_BALANCER_POOL, SERVICE_CIDR, unwrap_secret
 
@@ -202,6 +203,16 @@ def test_rollouts_keep_capacity_and_probes_exist(stack: str) -> None:
         assert probe_kind in container(stack, tier)["livenessProbe"]
         resources = container(stack, tier)["resources"]
         assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_terminating_pods_drain_before_they_stop(stack: str) -> None:
+    for tier in TIERS:
+        pre_stop = container(stack, tier)["lifecycle"]["preStop"]
+        # Kubelet's own sleep action: needs no shell in the image.
+        assert pre_stop == {"sleep": {"seconds": DRAIN_SECONDS}}
+        pod_spec = one(stack, "Deployment", tier).inputs["spec"]["template"]["spec"]
+        assert pod_spec["terminationGracePeriodSeconds"] > DRAIN_SECONDS
 
 
 def policy_sources(policies: dict[str, Any], policy: str) -> list[str]:

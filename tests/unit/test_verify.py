@@ -53,7 +53,10 @@ def test_what_cannot_be_observed_on_simulated_nodes_is_skipped_with_the_reason()
     resolve = by_check(results, "backend", "dns.resolve")
     assert resolve.status is Status.SKIPPED
     assert "no probe pod" in resolve.detail
-    assert by_check(results, "database", "reach.inCluster").detail == "not an HTTP endpoint (postgres)"
+    # A database is reached over TCP from its client tier's pod: recordings cannot exec.
+    database = by_check(results, "database", "reach.inCluster")
+    assert database.status is Status.SKIPPED
+    assert database.detail in ("recorded cluster: no exec", "recorded cluster: no probe pod can run")
 
 
 def test_a_service_edited_by_hand_fails_naming_tier_and_check() -> None:
@@ -153,8 +156,10 @@ def test_route_guard_allows_loopback_and_refuses_addresses_that_leave_the_machin
     assert route_decision("127.0.10.1").local
     assert not route_decision("not-an-ip").local
     cluster_ip = route_decision("10.96.0.1")
-    # 10.96.0.1 is a simulated ClusterIP: unless a project namespace routes it, no packet may go there.
-    assert cluster_ip.local == cluster_ip.reason.startswith("10.96.0.1 routes via threetier")
+    # 10.96.0.1 is a ClusterIP: only a veth into the real node's namespace may carry packets there.
+    assert cluster_ip.local == ("a veth into network namespace threetier" in cluster_ip.reason)
+    # TEST-NET-3: routed off the machine (or not at all), never into a project namespace.
+    assert not route_decision("203.0.113.7").local
 
 
 def test_cli_bad_input_exits_2_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

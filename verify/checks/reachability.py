@@ -1,39 +1,91 @@
 """5. Reachability where the network allows: in-cluster URL, node ports, load balancer.
 
+HTTP tiers answer a GET; other tiers (a database) accept a TCP connection. In the cluster the
+request comes from where the tier's clients are: a probe pod for HTTP tiers, a pod of the tier
+wired to it (which its NetworkPolicy admits) for the others.
+
 No packet goes to an address whose route leaves this machine (see :mod:`verify.network`);
 such a check is reported as skipped, with the reason, never as passed.
 """
 
 from __future__ import annotations
 
+from typing import Optional
+from urllib.parse import urlsplit
+
 from ..cluster import internal_ip, is_simulated
 from ..context import CheckContext, result, skipped
 from ..model import CheckResult, TierExport
-from ..network import http_get, route_decision
+from ..network import http_get, route_decision, tcp_connect
 
 
 def check_reachability(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
-    """HTTP GET each endpoint a client would use; only for HTTP tiers."""
+    """Reach each endpoint a client would use: in the cluster, on every node port, at the LB."""
     in_cluster = tier.urls.get("inCluster") or ""
-    if not in_cluster.startswith("http://"):
-        return [skipped(tier, "reach.inCluster", f"not an HTTP endpoint ({in_cluster.split(':', 1)[0]})")]
-    results = [_in_cluster(ctx, tier, in_cluster)]
+    if _is_http(in_cluster):
+        results = [_in_cluster_http(ctx, tier, in_cluster)]
+    else:
+        results = [_in_cluster_tcp(ctx, tier, in_cluster)]
     if tier.node_port:
-        results += _node_ports(ctx, tier)
+        results += _node_ports(ctx, tier, tier.node_port)
     if tier.service_type == "LoadBalancer":
         results.append(_load_balancer(ctx, tier))
     return results
 
 
-def _in_cluster(ctx: CheckContext, tier: TierExport, url: str) -> CheckResult:
-    command = ["wget", "-q", "-T", "5", "-O", "-", url]
+def _is_http(url: str) -> bool:
+    return url.startswith("http://")
+
+
+def _in_cluster_http(ctx: CheckContext, tier: TierExport, url: str) -> CheckResult:
+    # (no wget -T: Debian busybox 1.35 wget crashes with it; timeout bounds it instead)
+    command = ["timeout", "8", "wget", "-q", "-O", "-", url]
     ok, output = ctx.cluster.run_probe(tier.namespace, command, ctx.probe_image, ctx.settle_timeout)
     if ok is None:
         return skipped(tier, "reach.inCluster", output)
     return result(tier, "reach.inCluster", bool(ok), f"GET {url} from a probe pod: {'ok' if ok else output[-200:]}")
 
 
-def _node_ports(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
+def _in_cluster_tcp(ctx: CheckContext, tier: TierExport, url: str) -> CheckResult:
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.port:
+        return result(tier, "reach.inCluster", False, f"exported in-cluster URL {url!r} names no host:port")
+    # busybox/netcat: connect, send EOF, wait for the server to close (a database closes at once).
+    command = ["sh", "-c", f"nc -w 5 {parts.hostname} {parts.port} </dev/null"]
+    what = f"TCP {parts.hostname}:{parts.port}"
+    for client, env in ctx.outputs.clients_of(tier):
+        pod = _running_pod(ctx, client)
+        if pod is None:
+            continue
+        ok, output = ctx.cluster.exec_in_pod(tier.namespace, pod, command)
+        if ok is None:
+            return skipped(tier, "reach.inCluster", output)
+        where = f"from pod {pod} ({client.key}, which calls it by {env})"
+        return result(tier, "reach.inCluster", bool(ok), f"{what} {where}: {'connected' if ok else output[-200:]}")
+    ok, output = ctx.cluster.run_probe(tier.namespace, command, ctx.probe_image, ctx.settle_timeout)
+    if ok is None:
+        return skipped(tier, "reach.inCluster", output)
+    return result(tier, "reach.inCluster", bool(ok), f"{what} from a probe pod: {'connected' if ok else output[-200:]}")
+
+
+def _running_pod(ctx: CheckContext, tier: TierExport) -> Optional[str]:
+    for pod in ctx.cluster.pods(tier.namespace, tier.selector):
+        if (pod.get("status") or {}).get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp"):
+            return str(pod["metadata"]["name"])
+    return None
+
+
+def _reach(tier: TierExport, host: str, port: int) -> tuple[bool, str]:
+    """GET an HTTP tier's URL, or open a TCP connection to any other, from this machine."""
+    if _is_http(tier.urls.get("inCluster") or ""):
+        url = f"http://{host}:{port}/"
+        ok, status = http_get(url)
+        return ok, f"GET {url}: {status}"
+    ok, status = tcp_connect(host, port)
+    return ok, f"TCP {host}:{port}: {status}"
+
+
+def _node_ports(ctx: CheckContext, tier: TierExport, node_port: int) -> list[CheckResult]:
     results = []
     for node in ctx.cluster.nodes():
         name, address = node["metadata"]["name"], internal_ip(node)
@@ -41,18 +93,21 @@ def _node_ports(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
         if address is None:
             results.append(skipped(tier, check, f"node {name} has no InternalIP"))
             continue
-        url = f"http://{address}:{tier.node_port}/"
         if is_simulated(node):
             results.append(
-                skipped(tier, check, f"{url}: node {name} is simulated (kwok), no kube-proxy serves node ports")
+                skipped(
+                    tier,
+                    check,
+                    f"{address}:{node_port}: node {name} is simulated (kwok), no kube-proxy serves node ports",
+                )
             )
             continue
         route = route_decision(address)
         if not route.local:
             results.append(skipped(tier, check, route.reason))
             continue
-        ok, status = http_get(url)
-        results.append(result(tier, check, ok, f"GET {url}: {status}"))
+        ok, detail = _reach(tier, address, node_port)
+        results.append(result(tier, check, ok, detail))
     return results
 
 
@@ -67,5 +122,5 @@ def _load_balancer(ctx: CheckContext, tier: TierExport) -> CheckResult:
     route = route_decision(address)
     if not route.local:
         return skipped(tier, "reach.loadBalancer", route.reason)
-    ok, status = http_get(url)
-    return result(tier, "reach.loadBalancer", ok, f"GET {url}: {status}")
+    ok, detail = _reach(tier, address, tier.port)
+    return result(tier, "reach.loadBalancer", ok, detail)
