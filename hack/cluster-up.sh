@@ -62,6 +62,10 @@ loopback_args() {
     --extra-args "etcd=listen-peer-urls=http://127.0.0.1:$ETCD_PEER_PORT"
     --extra-args "etcd=initial-advertise-peer-urls=http://127.0.0.1:$ETCD_PEER_PORT"
     --extra-args "etcd=initial-cluster=node0=http://127.0.0.1:$ETCD_PEER_PORT"
+    # kwokctl runs kwok-controller with --manage-all-nodes=true, which would also fake the status
+    # (pod IPs, phase) of pods on the real node: only the nodes annotated as fake are kwok's.
+    --extra-args kwok-controller=manage-all-nodes=false
+    --extra-args "kwok-controller=manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"
     # The usual service CIDR (kwok's default is 10.0.0.0/24); node ports keep the default 30000-32767.
     --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR"
     --extra-args "kube-controller-manager=service-cluster-ip-range=$SERVICE_CIDR"

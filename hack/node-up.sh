@@ -63,6 +63,9 @@ state = "$CONTAINERD_DIR/state"
   # Pods' network namespaces under our state dir (cluster-down finds and removes them there).
   netns_mounts_under_state_dir = true
   enable_unprivileged_ports = false
+  # Root here lacks CAP_SYS_RESOURCE (a sandboxed VM), so lowering oom_score_adj below our own
+  # fails in runc ("failed to update /proc/self/oom_score_adj: Permission denied"): clamp it.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"

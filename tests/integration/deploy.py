@@ -10,15 +10,17 @@ as pulumi-kubernetes does after a create.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client
 
 from offline import evaluate_stack
-from offline.render import manifests, write_manifests
+from offline.render import REDACTED, manifests, write_manifests
 
 from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, wait_until
 
@@ -37,6 +39,7 @@ def deploy(stack: str, out_dir: Path, overrides: Mapping[str, Any] | None = None
     """Render ``stack`` (with config ``overrides``), apply it, return the program's outputs."""
     evaluation = evaluate_stack(stack, overrides)
     write_manifests(manifests(evaluation), out_dir)
+    generate_secrets(out_dir)
     kubectl("apply", "--server-side", "--force-conflicts", "-f", str(out_dir))
     # Like pulumi-kubernetes' await: a Deployment counts as created once its rollout is done.
     namespace = str(evaluation.outputs["namespace"])
@@ -44,6 +47,42 @@ def deploy(stack: str, out_dir: Path, overrides: Mapping[str, Any] | None = None
         if isinstance(value, dict) and value.get("deploymentName"):
             kubectl("rollout", "status", f"deployment/{value['deploymentName']}", "-n", namespace, "--timeout=120s")
     return evaluation.outputs
+
+
+def generate_secrets(out_dir: Path) -> None:
+    """Give each redacted Secret value a fresh random one, as pulumi-random would at `pulumi up`.
+
+    A Secret that already exists keeps its value (like a RandomPassword in the stack's state):
+    the database was initialised with it. Values never leave the manifest files and the cluster.
+    """
+    for path in sorted(out_dir.glob("*.yaml")):
+        manifest = yaml.safe_load(path.read_text())
+        if manifest.get("kind") != "Secret":
+            continue
+        meta = manifest["metadata"]
+        existing = subprocess.run(
+            [
+                str(KUBECTL),
+                "--kubeconfig",
+                str(kubeconfig_path()),
+                "get",
+                "secret",
+                meta["name"],
+                "-n",
+                meta["namespace"],
+            ],
+            capture_output=True,
+            check=False,
+        )
+        if existing.returncode == 0:
+            path.unlink()
+            continue
+        data = manifest.get("stringData") or {}
+        manifest["stringData"] = {
+            key: secrets.token_urlsafe(24) if value == REDACTED else value for key, value in data.items()
+        }
+        path.write_text(yaml.safe_dump(manifest))
+        path.chmod(0o600)
 
 
 def exported_outputs(outputs: Mapping[str, Any], core: client.CoreV1Api, timeout: float = 60) -> dict[str, Any]:
