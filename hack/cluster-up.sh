@@ -66,6 +66,11 @@ loopback_args() {
     # (pod IPs, phase) of pods on the real node: only the nodes annotated as fake are kwok's.
     --extra-args kwok-controller=manage-all-nodes=false
     --extra-args "kwok-controller=manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"
+    # The API server reaches kubelets (logs, exec) at their InternalIP, never by resolving a name.
+    --extra-args kube-apiserver=kubelet-preferred-address-types=InternalIP
+    # ... with a client certificate the real node's kubelet trusts (signed by the cluster CA).
+    --extra-args "kube-apiserver=kubelet-client-certificate=$CLUSTER_DIR/pki/admin.crt"
+    --extra-args "kube-apiserver=kubelet-client-key=$CLUSTER_DIR/pki/admin.key"
     # The usual service CIDR (kwok's default is 10.0.0.0/24); node ports keep the default 30000-32767.
     --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR"
     --extra-args "kube-controller-manager=service-cluster-ip-range=$SERVICE_CIDR"

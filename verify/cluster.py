@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
+from kubernetes.client.exceptions import ApiException
+
 Obj = dict[str, Any]
 
 #: kwok marks the nodes it simulates with this annotation; their pods run no process.
@@ -128,32 +130,40 @@ class LiveCluster:
                 if phase in ("Succeeded", "Failed"):
                     break
                 time.sleep(0.5)
-            logs = self._core.read_namespaced_pod_log(name, namespace) if phase in ("Succeeded", "Failed") else ""
             if phase not in ("Succeeded", "Failed"):
                 return False, f"probe pod still {phase} after {timeout:.0f}s"
-            return phase == "Succeeded", str(logs).strip()
+            try:
+                logs = str(self._core.read_namespaced_pod_log(name, namespace)).strip()
+            except ApiException as error:
+                logs = f"(logs unreadable: {error.reason or error.status})"
+            return phase == "Succeeded", logs
         finally:
             self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
 
     def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
         """``kubectl exec`` through the API's websocket stream: (exit status 0, stdout + stderr)."""
+        from kubernetes.client.exceptions import ApiException
         from kubernetes.stream import stream
 
-        session = stream(
-            self._core.connect_get_namespaced_pod_exec,
-            pod,
-            namespace,
-            command=command,
-            stderr=True,
-            stdin=False,
-            stdout=True,
-            tty=False,
-            _preload_content=False,
-        )
+        try:
+            session = stream(
+                self._core.connect_get_namespaced_pod_exec,
+                pod,
+                namespace,
+                command=command,
+                stderr=True,
+                stdin=False,
+                stdout=True,
+                tty=False,
+                _preload_content=False,
+            )
+        except ApiException as error:
+            return False, f"exec in {namespace}/{pod} failed: {error.reason or error.status}"
         try:
             session.run_forever(timeout=60)
-            output = session.read_all()
+            # The error channel carries the exit status; read it before read_all() drains it.
             code = session.returncode
+            output = session.read_all()
         finally:
             session.close()
         return code == 0, str(output)
