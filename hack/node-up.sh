@@ -115,6 +115,8 @@ start_containerd() {
 import_images() {
   "$REPO_ROOT/hack/build-images.sh" || die "building the app's images failed (see above)"
   "$REPO_ROOT/hack/import-images.sh" "$CONTAINERD_SOCKET" || die "importing the images into containerd failed"
+  # The image the verifier's probe pods run (no registry to pull busybox from).
+  (source "$REPO_ROOT/images/busybox/image.conf" && echo "$REF") >"$TOOLCHAIN_DIR/probe-image"
 }
 
 write_node_kubeconfig() {

@@ -85,6 +85,7 @@ case "$ACTION" in
     args=(--stack "$STACK" --kubeconfig "${KUBECONFIG:-$CLUSTER_KUBECONFIG}")
     [ -n "${OUTPUTS:-}" ] && args+=(--outputs "$OUTPUTS")
     [ -f "$TOOLCHAIN_DIR/dns-server" ] && args+=(--dns-server "$(cat "$TOOLCHAIN_DIR/dns-server")")
+    [ -f "$TOOLCHAIN_DIR/probe-image" ] && args+=(--probe-image "$(cat "$TOOLCHAIN_DIR/probe-image")")
     cd "$REPO_ROOT" && "$PY" -m verify "${args[@]}"
     ;;
   *) die "unknown action '$ACTION' (up, down, verify)" ;;

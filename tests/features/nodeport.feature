@@ -1,9 +1,9 @@
-Feature: NodePort exposure
-  The dev stack exposes its frontend on one static node port, the same on every node,
-  so its URL is stable.
+Feature: NodePort Service
+  Expose the frontend on each node on the same static port, reachable from outside the cluster
+  at every node's IP:PORT.
 
-  Scenario: The dev frontend uses the same static node port on every node
+  Scenario: The dev frontend's sample page renders on the node port
     Given the "dev" stack is deployed
     Then the "frontend" Service has type "NodePort" and the exported node port
     And the node port is the one pinned in the stack config
-    And every node answers on the node port, or the check says why it cannot be reached
+    And the sample page renders on every node's IP at the node port

@@ -1,11 +1,14 @@
-Feature: Scaling without changing the Service
-  Scaling a tier through the stack config changes its endpoints, never its address.
+Feature: Scaling without disruption
+  Scaling the frontend through the stack config changes its endpoints, never its address, and
+  the page on the node port stays reachable throughout.
 
-  Scenario: Scaling the backend to 5 and back to 1
+  Scenario: Scaling the frontend to 5 and back to 1 under load
     Given the "dev" stack is deployed
-    When the "backend" is scaled to 5 replicas through the stack config
-    Then the "backend" Service keeps its cluster IP, DNS name and port
-    And the "backend" endpoints hold 5 ready addresses
-    When the "backend" is scaled to 1 replicas through the stack config
-    Then the "backend" Service keeps its cluster IP, DNS name and port
-    And the "backend" endpoints hold 1 ready addresses
+    And a bounded probe loop requests the page on the node port
+    When the "frontend" is scaled to 5 replicas through the stack config
+    Then the "frontend" endpoints hold 5 ready addresses
+    And the "frontend" Service keeps its cluster IP, DNS name and port
+    When the "frontend" is scaled to 1 replicas through the stack config
+    Then the "frontend" endpoints hold 1 ready addresses
+    And the "frontend" Service keeps its cluster IP, DNS name and port
+    And the probe loop saw no failed request

@@ -138,14 +138,28 @@ def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 60.0, 
         time.sleep(interval)
 
 
-def restricted_pod_spec(image: str = "registry.local/smoke/app:1.0.0") -> dict[str, Any]:
-    """A pod spec the restricted Pod Security level admits."""
+def probe_image() -> str:
+    """The busybox image pods of the tests (and the verifier's probes) run.
+
+    $THREETIER_PROBE_IMAGE, else the one make cluster-up built and imported into the real node
+    (.toolchain/probe-image), else upstream busybox for your own cluster.
+    """
+    record = TOOLCHAIN / "probe-image"
+    default = record.read_text().strip() if record.exists() else "busybox:1.36.1"
+    return os.environ.get("THREETIER_PROBE_IMAGE", default)
+
+
+def restricted_pod_spec(page: str = "smoke") -> dict[str, Any]:
+    """A pod the restricted Pod Security level admits: busybox httpd serving ``page`` on 8080."""
     return {
         "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [
             {
                 "name": "app",
-                "image": image,
+                "image": probe_image(),
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["sh", "-c", f"echo {page} > /tmp/index.html && exec httpd -f -p 8080 -h /tmp"],
+                "readinessProbe": {"httpGet": {"path": "/index.html", "port": 8080}, "periodSeconds": 1},
                 "ports": [{"containerPort": 8080, "name": "http"}],
                 "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
             }

@@ -22,7 +22,7 @@ from kubernetes import client
 from offline import evaluate_stack
 from offline.render import REDACTED, manifests, write_manifests
 
-from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, wait_until
+from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, probe_image, wait_until
 
 KUBECTL = TOOLCHAIN / "bin" / "kubectl"
 
@@ -131,6 +131,8 @@ def verify(stack: str, outputs: Mapping[str, Any], work: Path, timeout: float = 
             dns_server,
             "--timeout",
             str(timeout),
+            "--probe-image",
+            probe_image(),
             "--json",
         ],
         capture_output=True,

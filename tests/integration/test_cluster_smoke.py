@@ -16,6 +16,8 @@ import dns.rdatatype
 import pytest
 from kubernetes import client
 
+from verify.network import http_get, route_decision
+
 from .conftest import ROOT, TOOLCHAIN, is_local_cluster, restricted_pod_spec, wait_until
 
 pytestmark = pytest.mark.integration
@@ -171,15 +173,45 @@ def test_a_pod_violating_the_restricted_level_is_rejected(namespace: str, core: 
     assert "restricted" in rejected.value.body
 
 
-def test_nodes_are_ready_kwok_nodes_with_loopback_internal_ips(core: client.CoreV1Api) -> None:
+def test_nodes_are_ready_and_their_addresses_stay_on_this_machine(core: client.CoreV1Api) -> None:
+    """Kwok nodes have loopback InternalIPs; the real node's InternalIP is routed into its namespace."""
     if not is_local_cluster():
         pytest.skip("checks the nodes hack/cluster-up.sh creates")
-    nodes = [n for n in core.list_node().items if n.metadata.annotations.get("kwok.x-k8s.io/node") == "fake"]
-    assert len(nodes) >= 2
+    nodes = core.list_node().items
+    assert nodes
     for node in nodes:
         assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions), node.metadata.name
         internal = [a.address for a in node.status.addresses if a.type == "InternalIP"]
-        assert internal and all(ipaddress.ip_address(a) in LOOPBACK for a in internal), internal
+        assert internal, node.metadata.name
+        for address in internal:
+            if (node.metadata.annotations or {}).get("kwok.x-k8s.io/node") == "fake":
+                assert ipaddress.ip_address(address) in LOOPBACK, internal
+            else:
+                decision = route_decision(address)
+                assert decision.local and "network namespace threetier" in decision.reason, decision
+
+
+def test_the_real_node_runs_containerd_and_its_pods_get_pod_cidr_addresses(
+    core: client.CoreV1Api, namespace: str
+) -> None:
+    real = [n for n in core.list_node().items if (n.metadata.labels or {}).get("threetier.dev/node") == "real"]
+    if not real:
+        pytest.skip("no real node in this cluster (THREETIER_NODE=kwok)")
+    assert real[0].status.node_info.container_runtime_version.startswith("containerd://")
+    pod = {"metadata": {"name": "real-pod"}, "spec": {**restricted_pod_spec("real"), "nodeName": real[0].metadata.name}}
+    core.create_namespaced_pod(namespace, pod)
+
+    def ready_ip() -> str | None:
+        status = core.read_namespaced_pod("real-pod", namespace).status
+        ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
+        return status.pod_ip if ready else None
+
+    pod_ip = wait_until("the real pod to be Ready", ready_ip, timeout=60)
+    assert ipaddress.ip_address(pod_ip) in ipaddress.ip_network("10.244.0.0/16")
+    decision = route_decision(pod_ip)
+    assert decision.local, decision
+    ok, status = http_get(f"http://{pod_ip}:8080/index.html")
+    assert ok, status
 
 
 # kwokctl prints each binary it would fetch as "# Download SOURCE to TARGET"; a SOURCE that is a URL
