@@ -12,6 +12,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 STACKS := dev staging prod
 OUT ?=
+NODE ?=
 PYTEST_FLAGS ?= -q
 
 .PHONY: help venv lint unit test render policy policy-all toolchain images cluster-up cluster-down up down verify integration clean
@@ -52,10 +53,10 @@ toolchain: venv ## build (or reuse from the cache) the Go tools: local cluster a
 images: ## build the app's container images (OCI archives from Debian packages, cached outside the clone)
 	hack/build-images.sh
 
-cluster-up: ## start the local Kubernetes control plane on loopback (builds what is missing)
-	hack/cluster-up.sh
+cluster-up: ## start the local cluster: control plane on loopback + a real node (NODE=kwok: simulated nodes)
+	$(if $(NODE),THREETIER_NODE=$(NODE)) hack/cluster-up.sh
 
-cluster-down: ## stop the local cluster and delete its data
+cluster-down: ## stop the local cluster (every process, namespace, veth, route, iptables rule) and delete its data
 	hack/cluster-down.sh
 
 up: venv ## policy-gated `pulumi up` of STACK, then verification
