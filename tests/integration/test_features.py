@@ -70,6 +70,7 @@ def check_context(deployment: Deployment) -> CheckContext:
         outputs=StackOutputs.from_json(deployment.stack, deployment.outputs),
         cluster=LiveCluster(str(kubeconfig_path())),
         settle_timeout=30,
+        probe_image=probe_image(),
     )
 
 
