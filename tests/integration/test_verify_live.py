@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from verify.cluster import is_simulated
+
 from .conftest import delete_namespace
 from .deploy import deploy, exported_outputs, kubectl, results_by_check, verify
 
@@ -31,7 +33,7 @@ def deployed(
     delete_namespace(outputs["namespace"], core)
 
 
-def test_a_deployed_stack_verifies(deployed: tuple[str, dict[str, Any]], work: Path) -> None:
+def test_a_deployed_stack_verifies(deployed: tuple[str, dict[str, Any]], work: Path, real_traffic: bool) -> None:
     stack, outputs = deployed
     status, report = verify(stack, outputs, work)
     checks = results_by_check(report)
@@ -51,10 +53,30 @@ def test_a_deployed_stack_verifies(deployed: tuple[str, dict[str, Any]], work: P
     assert checks[("backend", "discovery.env")]["status"] == "passed"
     if outputs["frontend"]["serviceType"] == "LoadBalancer":
         assert checks[("frontend", "objects.loadBalancer")]["status"] == "passed"
-    # Simulated nodes carry no traffic: reachability is skipped with the reason, never passed.
-    reach = [r for r in report["results"] if r["check"].startswith("reach.") and "not an HTTP" not in r["detail"]]
-    assert reach
-    assert all(r["status"] == "skipped" and r["detail"] for r in reach)
+    reach = [r for r in report["results"] if r["check"].startswith("reach.")]
+    assert {r["tier"] for r in reach} == {"frontend", "backend", "database"}
+    if real_traffic:
+        # The real node: every endpoint answers, nothing is skipped.
+        assert all(r["status"] == "passed" for r in reach), reach
+        assert report["summary"]["skipped"] == 0, [r for r in report["results"] if r["status"] == "skipped"]
+    else:
+        # Simulated nodes carry no traffic: reachability is skipped with the reason, never passed.
+        assert all(r["status"] == "skipped" and r["detail"] for r in reach)
+
+
+@pytest.fixture(scope="module")
+def real_traffic(core: client.CoreV1Api) -> bool:
+    """True when a node runs real pods (the local cluster's real node), False with kwok nodes only."""
+    return any(not is_simulated(core.api_client.sanitize_for_serialization(node)) for node in core.list_node().items)
+
+
+def reachable_nodes(report: dict[str, Any]) -> set[str]:
+    """Nodes whose node-port check ran (not skipped)."""
+    return {
+        r["check"].removeprefix("reach.nodePort[").rstrip("]")
+        for r in report["results"]
+        if r["tier"] == "frontend" and r["check"].startswith("reach.nodePort[") and r["status"] != "skipped"
+    }
 
 
 def set_node_port(namespace: str, service: str, node_port: int) -> None:
@@ -63,7 +85,9 @@ def set_node_port(namespace: str, service: str, node_port: int) -> None:
     kubectl("patch", "service", service, "-n", namespace, "--type=json", "-p", patch)
 
 
-def test_a_service_edited_by_hand_fails_verification(deployed: tuple[str, dict[str, Any]], work: Path) -> None:
+def test_a_service_edited_by_hand_fails_verification(
+    deployed: tuple[str, dict[str, Any]], work: Path, real_traffic: bool
+) -> None:
     stack, outputs = deployed
     namespace = outputs["namespace"]
     original = outputs["frontend"]["nodePort"]
@@ -72,7 +96,10 @@ def test_a_service_edited_by_hand_fails_verification(deployed: tuple[str, dict[s
         status, report = verify(stack, outputs, work, timeout=5)
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
-        assert failed == {("frontend", "objects.nodePort")}
+        expected = {("frontend", "objects.nodePort")}
+        if real_traffic:  # and the exported node port no longer answers on the node
+            expected |= {("frontend", f"reach.nodePort[{node}]") for node in reachable_nodes(report)}
+        assert failed == expected
         assert (
             f"exported {original}, live 31999" in results_by_check(report)[("frontend", "objects.nodePort")]["detail"]
         )
@@ -80,7 +107,9 @@ def test_a_service_edited_by_hand_fails_verification(deployed: tuple[str, dict[s
         set_node_port(namespace, "frontend", original)
 
 
-def test_a_deployment_scaled_to_zero_fails_verification(deployed: tuple[str, dict[str, Any]], work: Path) -> None:
+def test_a_deployment_scaled_to_zero_fails_verification(
+    deployed: tuple[str, dict[str, Any]], work: Path, real_traffic: bool
+) -> None:
     stack, outputs = deployed
     namespace, replicas = outputs["namespace"], outputs["backend"]["replicas"]
     kubectl("scale", "deployment", "backend", "-n", namespace, "--replicas=0")
@@ -89,7 +118,10 @@ def test_a_deployment_scaled_to_zero_fails_verification(deployed: tuple[str, dic
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
         # The drift is the replica count (exported 1, live 0); with no pods the wiring cannot be shown either.
-        assert failed == {("backend", "endpoints.replicas"), ("backend", "discovery.env")}
+        expected = {("backend", "endpoints.replicas"), ("backend", "discovery.env")}
+        if real_traffic:  # nothing answers at the backend's address any more
+            expected.add(("backend", "reach.inCluster"))
+        assert failed == expected
         detail = results_by_check(report)[("backend", "endpoints.replicas")]["detail"]
         assert detail == f"desired replicas: exported {replicas}, live 0"
     finally:
