@@ -113,6 +113,9 @@ def test_a_deployment_scaled_to_zero_fails_verification(
     stack, outputs = deployed
     namespace, replicas = outputs["namespace"], outputs["backend"]["replicas"]
     kubectl("scale", "deployment", "backend", "-n", namespace, "--replicas=0")
+    # Terminating pods still serve for their drain window: verify once they are gone.
+    selector = "app.kubernetes.io/component=backend"
+    kubectl("wait", "--for=delete", "pod", "-l", selector, "-n", namespace, "--timeout=90s")
     try:
         status, report = verify(stack, outputs, work, timeout=5)
         assert status == 1
