@@ -173,3 +173,10 @@ def test_cli_bad_input_exits_2_with_a_clear_message(tmp_path: Path, capsys: pyte
     outputs.write_text(json.dumps({"namespace": NS}))
     assert verify_main(["--stack", "dev", "--outputs", str(outputs)]) == 2
     assert "no tier outputs found" in capsys.readouterr().err
+
+
+def test_a_database_is_reached_from_the_tier_wired_to_it() -> None:
+    outputs = StackOutputs.from_json("dev", stack_outputs())
+    clients = outputs.clients_of(outputs.tiers["database"])
+    assert [(client.key, env) for client, env in clients] == [("backend", "DB_HOST")]
+    assert outputs.clients_of(outputs.tiers["frontend"]) == []
