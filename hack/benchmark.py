@@ -120,7 +120,10 @@ def cluster_section() -> list[str]:
         ]
         for row in log.read_text().splitlines():
             when, tool, seconds, rss = row.split("\t")
-            lines.append(f"| {when} | {tool} | {seconds} | {int(rss.removesuffix('KiB')) // 1024} MiB |")
+            memory = (
+                f"{int(rss.removesuffix('KiB')) // 1024} MiB" if rss.removesuffix("KiB").isdigit() else "not recorded"
+            )
+            lines.append(f"| {when} | {tool} | {seconds} | {memory} |")
         lines.append("")
     return lines
 
