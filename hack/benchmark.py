@@ -183,6 +183,7 @@ def real_node_section() -> list[str]:
     import yaml
     from kubernetes import client, config
 
+    from tests.integration.conftest import node_addresses
     from tests.integration.deploy import deploy, exported_outputs
     from tests.integration.probe_loop import ProbeLoop
 
@@ -196,7 +197,8 @@ def real_node_section() -> list[str]:
         outputs = exported_outputs(deploy("dev", work / "dev"), core)
         ready = time.perf_counter() - start
         frontend = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]["threetier:frontend"]
-        loop = ProbeLoop(f"http://198.18.0.2:{outputs['frontend']['nodePort']}/")
+        node_ip = next(iter(node_addresses(core).values()))
+        loop = ProbeLoop(f"http://{node_ip}:{outputs['frontend']['nodePort']}/")
         loop.start()
         scale_start = time.perf_counter()
         for replicas in (5, 1):

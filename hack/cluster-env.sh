@@ -10,6 +10,7 @@ export KWOK_WORKDIR="$TOOLCHAIN_DIR/kwok"
 export KWOK_KUBE_VERSION="$KUBERNETES_VERSION"
 export KWOK_KUBECTL_BINARY="$TOOLCHAIN_BIN/kubectl"
 CLUSTER_KUBECONFIG="$TOOLCHAIN_DIR/kubeconfig"
+CONTEXT="kwok-$CLUSTER_NAME"
 RUN_DIR="$TOOLCHAIN_DIR/run"
 LOG_DIR="$TOOLCHAIN_DIR/logs"
 
@@ -58,3 +59,10 @@ if [ "$NODE_MODE" = real ]; then
   LB_POOL=198.18.20.1-198.18.20.50
   LB_ROUTE=198.18.20.0/24
 fi
+
+kubectl_() { kubectl --kubeconfig "$CLUSTER_KUBECONFIG" --context "$CONTEXT" "$@"; }
+
+# node_ready NAME: the node's Ready condition is True
+node_ready() {
+  [ "$(kubectl_ get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}

@@ -24,16 +24,12 @@ KCM_PORT="${THREETIER_KCM_PORT:-32763}"
 SCHEDULER_PORT="${THREETIER_SCHEDULER_PORT:-32762}"
 DNS_PORT="${THREETIER_DNS_PORT:-${DNS_PORT:-1053}}"
 METALLB_METRICS_PORT="${THREETIER_METALLB_METRICS_PORT:-${METALLB_METRICS_PORT:-17472}}"
-CONTEXT="kwok-$CLUSTER_NAME"
 CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
-
-kubectl_() { kubectl --kubeconfig "$CLUSTER_KUBECONFIG" --context "$CONTEXT" "$@"; }
 
 ready_nodes() { kubectl_ get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
 
 real_node_ready() {
-  pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy \
-    && [ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+  pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy && node_ready "$NODE_NAME"
 }
 
 nodes_ready() {
@@ -97,7 +93,6 @@ print_info() {
   echo "dns-server: $(cat "$TOOLCHAIN_DIR/dns-server")"
   echo "  export KUBECONFIG=$CLUSTER_KUBECONFIG"
 }
-
 
 port_in_use() { # port_in_use PORT [udp]: something listens on 127.0.0.1:PORT (or on all addresses)
   local proto="${2:-tcp}" flag=-ltn

@@ -10,7 +10,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 source "$REPO_ROOT/hack/versions-node.env"
 source "$REPO_ROOT/hack/node-network.sh"
 
-CONTEXT="kwok-$CLUSTER_NAME"
 CONTAINERD_DIR="$NODE_STATE_DIR/containerd"
 CONTAINERD_SOCKET="$CONTAINERD_DIR/containerd.sock"
 KUBELET_DIR="$NODE_STATE_DIR/kubelet"
@@ -19,7 +18,6 @@ NODE_KUBECONFIG="$NODE_STATE_DIR/node.kubeconfig"
 CNI_BIN_DIR=/usr/lib/cni
 SANDBOX_IMAGE=threetier.local/pause:3.10
 
-kubectl_() { kubectl --kubeconfig "$CLUSTER_KUBECONFIG" --context "$CONTEXT" "$@"; }
 IN_NODE=(nsenter --net="/run/netns/$NODE_NETNS")
 in_node() { "${IN_NODE[@]}" "$@"; }
 
@@ -234,10 +232,6 @@ ports:
 YAML
 }
 
-node_ready() {
-  [ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
-}
-
 kube_proxy_synced() { # kube-proxy's healthz answers 200 once it has programmed the rules
   in_node python3 -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:10256/healthz', timeout=2).status != 200)"
 }
@@ -252,7 +246,7 @@ main() {
   apply_cluster_dns
   start_kubelet
   start_kube_proxy
-  wait_for 120 "node $NODE_NAME Ready (log: $LOG_DIR/kubelet.log)" node_ready
+  wait_for 120 "node $NODE_NAME Ready (log: $LOG_DIR/kubelet.log)" node_ready "$NODE_NAME"
   wait_for 60 "kube-proxy to sync its rules (log: $LOG_DIR/kube-proxy.log)" kube_proxy_synced
   log "real node $NODE_NAME ready in $((SECONDS - start)) s (InternalIP $NODE_IP, pods $NODE_POD_CIDR)"
 }

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import pytest
 from kubernetes import client, config
 
+from verify.cluster import internal_ip, is_simulated
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOLCHAIN = ROOT / ".toolchain"
 LOCAL_KUBECONFIG = TOOLCHAIN / "kubeconfig"
@@ -136,6 +138,18 @@ def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 60.0, 
         if time.monotonic() >= deadline:
             pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
+
+
+def node_addresses(core: client.CoreV1Api) -> dict[str, str]:
+    """Every node's InternalIP, by node name."""
+    serialize = core.api_client.sanitize_for_serialization
+    return {str(node.metadata.name): internal_ip(serialize(node)) or "" for node in core.list_node().items}
+
+
+def has_real_node(core: client.CoreV1Api) -> bool:
+    """True when a node runs real pods (the local cluster's real node), False with kwok nodes only."""
+    serialize = core.api_client.sanitize_for_serialization
+    return any(not is_simulated(serialize(node)) for node in core.list_node().items)
 
 
 def probe_image() -> str:

@@ -49,6 +49,15 @@ def deploy(stack: str, out_dir: Path, overrides: Mapping[str, Any] | None = None
     return evaluation.outputs
 
 
+def secret_exists(namespace: str, name: str) -> bool:
+    """The Secret is already in the cluster."""
+    try:
+        kubectl("get", "secret", name, "-n", namespace)
+    except subprocess.CalledProcessError:
+        return False
+    return True
+
+
 def generate_secrets(out_dir: Path) -> None:
     """Give each redacted Secret value a fresh random one, as pulumi-random would at `pulumi up`.
 
@@ -60,21 +69,7 @@ def generate_secrets(out_dir: Path) -> None:
         if manifest.get("kind") != "Secret":
             continue
         meta = manifest["metadata"]
-        existing = subprocess.run(
-            [
-                str(KUBECTL),
-                "--kubeconfig",
-                str(kubeconfig_path()),
-                "get",
-                "secret",
-                meta["name"],
-                "-n",
-                meta["namespace"],
-            ],
-            capture_output=True,
-            check=False,
-        )
-        if existing.returncode == 0:
+        if secret_exists(meta["namespace"], meta["name"]):
             path.unlink()
             continue
         data = manifest.get("stringData") or {}

@@ -196,6 +196,13 @@ def test_nodes_are_ready_and_their_addresses_stay_on_this_machine(core: client.C
                 assert decision.local and "network namespace threetier" in decision.reason, decision
 
 
+def ready_pod_ip(core: client.CoreV1Api, namespace: str, name: str) -> str | None:
+    """The pod's IP once it is Ready."""
+    status = core.read_namespaced_pod(name, namespace).status
+    ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
+    return str(status.pod_ip) if ready else None
+
+
 def test_the_real_node_runs_containerd_and_its_pods_get_pod_cidr_addresses(
     core: client.CoreV1Api, namespace: str
 ) -> None:
@@ -205,13 +212,7 @@ def test_the_real_node_runs_containerd_and_its_pods_get_pod_cidr_addresses(
     assert real[0].status.node_info.container_runtime_version.startswith("containerd://")
     pod = {"metadata": {"name": "real-pod"}, "spec": {**restricted_pod_spec("real"), "nodeName": real[0].metadata.name}}
     core.create_namespaced_pod(namespace, pod)
-
-    def ready_ip() -> str | None:
-        status = core.read_namespaced_pod("real-pod", namespace).status
-        ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
-        return status.pod_ip if ready else None
-
-    pod_ip = wait_until("the real pod to be Ready", ready_ip, timeout=60)
+    pod_ip = wait_until("the real pod to be Ready", partial(ready_pod_ip, core, namespace, "real-pod"), timeout=60)
     assert ipaddress.ip_address(pod_ip) in ipaddress.ip_network("10.244.0.0/16")
     decision = route_decision(pod_ip)
     assert decision.local, decision

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,20 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from verify import StackOutputs, Status
 from verify.checks import check_reachability
-from verify.cluster import LiveCluster, is_simulated
+from verify.cluster import LiveCluster
 from verify.context import CheckContext
 from verify.network import resolve_a, route_decision
 
-from .conftest import ROOT, delete_namespace, kubeconfig_path, probe_image, restricted_pod_spec, wait_until
+from .conftest import (
+    ROOT,
+    delete_namespace,
+    has_real_node,
+    kubeconfig_path,
+    node_addresses,
+    probe_image,
+    restricted_pod_spec,
+    wait_until,
+)
 from .deploy import deploy, exported_outputs
 from .probe_loop import ProbeLoop
 
@@ -77,7 +87,7 @@ def check_context(deployment: Deployment) -> CheckContext:
 def accepted(results: list[Any], core: client.CoreV1Api) -> None:
     """Passed; skipped only when every node is simulated (with that reason): never failed, never silent."""
     assert results
-    simulated_only = all(is_simulated(core.api_client.sanitize_for_serialization(n)) for n in core.list_node().items)
+    simulated_only = not has_real_node(core)
     for result in results:
         assert result.status is not Status.FAILED, result
         if result.status is Status.SKIPPED:
@@ -86,7 +96,7 @@ def accepted(results: list[Any], core: client.CoreV1Api) -> None:
 
 def real_node_or_skip(core: client.CoreV1Api) -> None:
     """Steps that send real traffic need a node that runs real pods."""
-    if all(is_simulated(core.api_client.sanitize_for_serialization(n)) for n in core.list_node().items):
+    if not has_real_node(core):
         pytest.skip("every node is simulated (kwok): no real traffic (make cluster-up runs a real node by default)")
 
 
@@ -142,14 +152,13 @@ def page_on_every_node(deployment: Deployment, core: client.CoreV1Api) -> None:
     ctx = check_context(deployment)
     tier = ctx.outputs.tiers["frontend"]
     results = [r for r in check_reachability(ctx, tier) if r.check.startswith("reach.nodePort")]
-    nodes = core.list_node().items
-    assert len(results) == len(nodes) >= 1  # one check per node, same port on each
+    addresses = node_addresses(core)
+    assert len(results) == len(addresses) >= 1  # one check per node, same port on each
     for result in results:
         assert f":{tier.node_port}" in result.detail
     accepted(results, core)
     real_node_or_skip(core)
-    for node in nodes:
-        address = next(a.address for a in node.status.addresses if a.type == "InternalIP")
+    for address in addresses.values():
         ok, body = fetch(f"http://{address}:{tier.node_port}/")
         assert ok and SAMPLE_PAGE_TITLE in body, body[:300]
 
@@ -173,8 +182,7 @@ def sample_page_returned(fetched: str) -> None:
 @when(parsers.parse('"{path}" is fetched from the frontend on the node port'), target_fixture="fetched")
 def fetch_through_node_port(deployment: Deployment, path: str, core: client.CoreV1Api) -> str:
     real_node_or_skip(core)
-    node = core.list_node().items[0]
-    address = next(a.address for a in node.status.addresses if a.type == "InternalIP")
+    address = next(iter(node_addresses(core).values()))
     ok, body = fetch(f"http://{address}:{deployment.outputs['frontend']['nodePort']}{path}")
     assert ok, body
     return body
@@ -236,12 +244,13 @@ def new_deployment_and_service(deployment: Deployment, name: str, core: client.C
             "spec": {"podSelector": {"matchLabels": labels}, "ingress": [{}], "policyTypes": ["Ingress"]},
         },
     )
+    wait_until(f"deployment {name} ready", partial(deployment_ready, apps, deployment.namespace, name), timeout=90)
 
-    def ready() -> bool:
-        status = apps.read_namespaced_deployment(name, deployment.namespace).status
-        return (status.ready_replicas or 0) >= 1
 
-    wait_until(f"deployment {name} ready", ready, timeout=90)
+def deployment_ready(apps: client.AppsV1Api, namespace: str, name: str) -> bool:
+    """At least one replica of the Deployment is Ready."""
+    status = apps.read_namespaced_deployment(name, namespace).status
+    return (status.ready_replicas or 0) >= 1
 
 
 def pod_env(namespace: str, pod: str) -> str:
@@ -273,8 +282,7 @@ def pods_fetch_by_name(deployment: Deployment, component: str, url: str, core: c
 @given("a bounded probe loop requests the page on the node port", target_fixture="probe_loop")
 def probe_loop(deployment: Deployment, core: client.CoreV1Api) -> Iterator[ProbeLoop]:
     real_node_or_skip(core)
-    node = core.list_node().items[0]
-    address = next(a.address for a in node.status.addresses if a.type == "InternalIP")
+    address = next(iter(node_addresses(core).values()))
     loop = ProbeLoop(f"http://{address}:{deployment.outputs['frontend']['nodePort']}/")
     loop.start()
     yield loop

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from verify.cluster import is_simulated
-
-from .conftest import delete_namespace
+from .conftest import delete_namespace, has_real_node
 from .deploy import deploy, exported_outputs, kubectl, results_by_check, verify
 
 pytestmark = pytest.mark.integration
@@ -67,7 +65,7 @@ def test_a_deployed_stack_verifies(deployed: tuple[str, dict[str, Any]], work: P
 @pytest.fixture(scope="module")
 def real_traffic(core: client.CoreV1Api) -> bool:
     """True when a node runs real pods (the local cluster's real node), False with kwok nodes only."""
-    return any(not is_simulated(core.api_client.sanitize_for_serialization(node)) for node in core.list_node().items)
+    return has_real_node(core)
 
 
 def reachable_nodes(report: dict[str, Any]) -> set[str]:
