@@ -12,7 +12,7 @@ Public API::
 """
 
 from .app import PASSWORD_SECRET_KEY, PASSWORD_SECRET_NAME, ThreeTierApp
-from .args import ResourceSpec, SecretKeyRef, ServiceType, ThreeTierAppArgs, TierArgs
+from .args import ResourceSpec, SecretFile, ServiceType, ThreeTierAppArgs, TierArgs
 from .config import StackSettings, parse_settings, read_settings
 from .errors import ConfigError, Problem
 from .naming import DnsNames, recommended_labels, selector_labels, service_dns_names
@@ -26,7 +26,7 @@ __all__ = [
     "DnsNames",
     "Problem",
     "ResourceSpec",
-    "SecretKeyRef",
+    "SecretFile",
     "ServiceType",
     "StackSettings",
     "ThreeTierApp",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -10,13 +11,17 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from . import naming
-from .args import Manifest, SecretKeyRef, ThreeTierAppArgs, TierArgs
+from .args import Manifest, SecretFile, ThreeTierAppArgs, TierArgs
 from .errors import raise_if_any
 from .tier import Tier
 
 COMPONENT_TYPE = "threetier:components:ThreeTierApp"
 PASSWORD_SECRET_NAME = "database-credentials"
 PASSWORD_SECRET_KEY = "password"
+#: Env var telling the backend and the database where the mounted password file is.
+PASSWORD_FILE_ENV = "DB_PASSWORD_FILE"
+#: Pod-template annotation of the tiers that mount the password: a new password rolls their pods.
+PASSWORD_CHECKSUM_ANNOTATION = "threetier.dev/database-credentials-checksum"
 POD_SECURITY_LEVEL = "restricted"
 
 
@@ -25,7 +30,9 @@ class ThreeTierApp(pulumi.ComponentResource):
 
     - The namespace enforces the ``restricted`` Pod Security Standard.
     - The database password comes from ``pulumi_random.RandomPassword``, is stored in a
-      Kubernetes Secret and reaches the backend and database only by ``secretKeyRef``.
+      Kubernetes Secret and reaches the backend and database only as a read-only mounted file
+      (``DB_PASSWORD_FILE`` names it; no env var carries the password). A new password (e.g.
+      ``pulumi up --replace`` of the RandomPassword) rolls both tiers' pods.
     - The frontend reaches the backend and the backend the database by cluster DNS name;
       env vars carry those names (``BACKEND_HOST``/``BACKEND_URL``, ``DB_HOST``/``DB_PORT``).
     - NetworkPolicies: nothing reaches a pod unless allowed; the frontend accepts any
@@ -79,7 +86,14 @@ class ThreeTierApp(pulumi.ComponentResource):
             string_data={PASSWORD_SECRET_KEY: self.password.result},
             opts=in_namespace,
         )
-        password_ref = SecretKeyRef(PASSWORD_SECRET_NAME, PASSWORD_SECRET_KEY)
+        password_file = SecretFile(PASSWORD_SECRET_NAME, PASSWORD_SECRET_KEY, PASSWORD_FILE_ENV)
+        # A digest of the password (never the password) in the pod template of the tiers that
+        # mount it: mounted files change in place, so without it their pods would keep the old one.
+        # A truncated SHA-256 of a random password reveals nothing usable: it is not kept secret,
+        # so diffs and renders stay readable.
+        password_checksum = {
+            PASSWORD_CHECKSUM_ANNOTATION: pulumi.Output.unsecret(self.password.result.apply(_checksum))
+        }
         tier_options: dict[str, Any] = {
             "namespace": ns,
             "instance": instance,
@@ -88,16 +102,17 @@ class ThreeTierApp(pulumi.ComponentResource):
             "skip_await": args.skip_await,
         }
 
-        database_args = _with_secret_env(args.database, {"DB_PASSWORD": password_ref})
+        database_args = _with_secret_files(args.database, password_file)
         self.database = Tier(
             f"{name}-database",
             database_args,
             service_name="database",
             extra_env={"DB_NAME": args.database_name, "DB_USER": args.database_user},
+            pod_annotations=password_checksum,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.password_secret]),
             **tier_options,
         )
-        backend_args = _with_secret_env(args.backend, {"DB_PASSWORD": password_ref})
+        backend_args = _with_secret_files(args.backend, password_file)
         self.backend = Tier(
             f"{name}-backend",
             backend_args,
@@ -108,6 +123,7 @@ class ThreeTierApp(pulumi.ComponentResource):
                 "DB_NAME": args.database_name,
                 "DB_USER": args.database_user,
             },
+            pod_annotations=password_checksum,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.password_secret]),
             **tier_options,
         )
@@ -218,5 +234,9 @@ class ThreeTierApp(pulumi.ComponentResource):
         )
 
 
-def _with_secret_env(tier_args: TierArgs, secret_env: dict[str, SecretKeyRef]) -> TierArgs:
-    return replace(tier_args, secret_env={**tier_args.secret_env, **secret_env})
+def _with_secret_files(tier_args: TierArgs, *files: SecretFile) -> TierArgs:
+    return replace(tier_args, secret_files=(*tier_args.secret_files, *files))
+
+
+def _checksum(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]

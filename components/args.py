@@ -49,11 +49,32 @@ class ResourceSpec:
 
 
 @dataclass(frozen=True)
-class SecretKeyRef:
-    """An env var taken from a key of a Kubernetes Secret (never a plain value)."""
+class SecretFile:
+    """One key of a Kubernetes Secret, mounted read-only as a file in a tier's container.
+
+    The value never travels in an env var (where ``kubectl describe``, process dumps and
+    scanners see it): the container reads the file, and the env var ``path_env`` tells it
+    where the file is (e.g. ``DB_PASSWORD_FILE=/etc/secrets/database-credentials/password``).
+    """
 
     secret_name: str
     key: str
+    #: Env var carrying the file's path (never its content).
+    path_env: str
+
+    @property
+    def mount_dir(self) -> str:
+        """Directory the Secret is mounted at (one directory per Secret)."""
+        return f"{SECRETS_DIR}/{self.secret_name}"
+
+    @property
+    def path(self) -> str:
+        """Path of the file holding the key's value."""
+        return f"{self.mount_dir}/{self.key}"
+
+
+#: Where Secrets are mounted in containers, one directory per Secret.
+SECRETS_DIR = "/etc/secrets"
 
 
 @dataclass(frozen=True)
@@ -76,13 +97,17 @@ class TierArgs:
     service_type: ServiceType = "ClusterIP"
     #: Pinned node port (30000-32767) for NodePort/LoadBalancer; None lets the API server pick.
     node_port: Optional[int] = None
-    #: Plain env vars of the container. Secrets go in ``secret_env``.
+    #: Plain env vars of the container. Secrets go in ``secret_files``.
     env: Mapping[str, str] = field(default_factory=dict)
-    #: Env vars read from Secrets by ``secretKeyRef``.
-    secret_env: Mapping[str, SecretKeyRef] = field(default_factory=dict)
+    #: Secret keys mounted read-only as files; each file's path is given in its ``path_env``.
+    secret_files: tuple[SecretFile, ...] = ()
     resources: ResourceSpec = field(default_factory=ResourceSpec)
-    #: HTTP path of the readiness and liveness probes; None probes the TCP port instead.
+    #: HTTP path of the liveness probe (and of the readiness probe unless ``readiness_path`` is
+    #: set); None probes the TCP port instead.
     health_path: Optional[str] = "/healthz"
+    #: HTTP path of the readiness probe, when "ready" means more than "alive" (e.g. the backend's
+    #: ``/readyz`` also asks its database); None uses ``health_path``.
+    readiness_path: Optional[str] = None
     #: Non-root uid the container runs as (restricted Pod Security level).
     run_as_user: int = 10001
     image_pull_policy: ImagePullPolicy = "IfNotPresent"
@@ -99,6 +124,7 @@ class TierArgs:
             *v.check_env(f"{key}.env", self.env),
             *self.resources.validate(f"{key}.resources"),
             *v.check_http_path(f"{key}.healthPath", self.health_path),
+            *v.check_http_path(f"{key}.readinessPath", self.readiness_path),
             *v.check_non_root_uid(f"{key}.runAsUser", self.run_as_user),
             *v.check_choice(f"{key}.imagePullPolicy", self.image_pull_policy, v.IMAGE_PULL_POLICIES),
         ]
@@ -115,10 +141,13 @@ class TierArgs:
                 )
             else:
                 problems += v.check_node_port(f"{key}.nodePort", self.node_port)
-        clash = sorted(set(self.env) & set(self.secret_env))
+        clash = sorted(set(self.env) & {secret.path_env for secret in self.secret_files})
         if clash:
             problems.append(
-                Problem(f"{key}.env", f"{', '.join(clash)} also set from a Secret; allowed: one source per variable")
+                Problem(
+                    f"{key}.env",
+                    f"{', '.join(clash)} also carries a Secret file's path; allowed: one source per variable",
+                )
             )
         return problems
 
@@ -126,6 +155,11 @@ class TierArgs:
     def container_port(self) -> int:
         """The port the container listens on."""
         return self.target_port if self.target_port is not None else self.port
+
+    @property
+    def readiness_probe_path(self) -> Optional[str]:
+        """HTTP path of the readiness probe (None: a TCP probe)."""
+        return self.readiness_path if self.readiness_path is not None else self.health_path
 
 
 #: Tier keys of the three-tier app, in the order data flows.

@@ -47,6 +47,7 @@ TIER_SETTING_KEYS = (
     "env",
     "resources",
     "healthPath",
+    "readinessPath",
     "runAsUser",
     "imagePullPolicy",
 )
@@ -64,15 +65,17 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
         "healthPath": "/healthz",
     },
     "backend": {
-        "image": "threetier/backend:1.0.0",
+        "image": "threetier/backend:1.1.0",
         "replicas": 1,
         "serviceType": "ClusterIP",
         "port": 8080,
         "targetPort": 8080,
         "healthPath": "/healthz",
+        # Ready only when it can serve: /readyz also asks the database (README, "Readiness").
+        "readinessPath": "/readyz",
     },
     "database": {
-        "image": "threetier/database:1.0.0",
+        "image": "threetier/database:1.1.0",
         "replicas": 1,
         "serviceType": "ClusterIP",
         "port": 5432,
@@ -211,6 +214,7 @@ def _parse_tier(key: str, tier_key: str, value: Any) -> tuple[Optional[TierArgs]
             env=dict(env),
             resources=resources,
             health_path=settings.get("healthPath"),
+            readiness_path=settings.get("readinessPath"),
             run_as_user=_as_int(settings.get("runAsUser", 10001)),
             image_pull_policy=settings.get("imagePullPolicy", "IfNotPresent"),
             scheme=TIER_SCHEMES[tier_key],

@@ -13,6 +13,18 @@ from .args import Manifest, TierArgs
 from .errors import raise_if_any
 
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"
+DELETION_PROPAGATION_ANNOTATION = "pulumi.com/deletionPropagationPolicy"
+#: What a Service waits for before it counts as created: the address clients use. A cluster IP
+#: is allocated on create; a LoadBalancer also needs its ingress (an allocator must assign it).
+#: pulumi-kubernetes' default would also wait for ready endpoints, i.e. for the Deployment's pods,
+#: which serialises every tier behind its own Service (the Deployment's own await already waits
+#: for its pods to be Ready, and the verifier checks the endpoints).
+SERVICE_WAIT_FOR = {
+    "ClusterIP": "jsonpath={.spec.clusterIP}",
+    "NodePort": "jsonpath={.spec.ports[0].nodePort}",
+    "LoadBalancer": "jsonpath={.status.loadBalancer.ingress[0]}",
+}
 COMPONENT_TYPE = "threetier:components:Tier"
 #: Placeholder in the exported node-port URL: any node's InternalIP.
 NODE_IP_PLACEHOLDER = "<nodeIP>"
@@ -29,7 +41,13 @@ class Tier(pulumi.ComponentResource):
     ``<service_name>.<namespace>.svc.<cluster domain>``.
 
     ``dns_env`` maps env var names to the tiers this one calls: each variable carries that
-    tier's fully qualified DNS name (``BACKEND_HOST=backend.ns.svc.cluster.local``).
+    tier's fully qualified DNS name (``BACKEND_HOST=backend.ns.svc.cluster.local``). The
+    Deployment is created after those tiers' Services, so its pods also get Kubernetes'
+    ``<SERVICE>_SERVICE_HOST``/``_PORT`` variables for them (env-var discovery); its own Service
+    and Deployment are created side by side.
+
+    ``pod_annotations`` are added to the pod template: a value that changes (e.g. a checksum of
+    a mounted Secret) rolls the pods.
 
     Arguments are validated before anything is registered; a bad value raises
     :class:`components.ConfigError` naming the key and the allowed values.
@@ -53,6 +71,7 @@ class Tier(pulumi.ComponentResource):
         skip_await: bool = False,
         dns_env: Optional[Mapping[str, Tier]] = None,
         extra_env: Optional[Mapping[str, pulumi.Input[str]]] = None,
+        pod_annotations: Optional[Mapping[str, pulumi.Input[str]]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         service_name = service_name or name
@@ -82,26 +101,24 @@ class Tier(pulumi.ComponentResource):
             env: {"service": tier.service_name, "fqdn": tier.dns_names.fqdn} for env, tier in (dns_env or {}).items()
         }
         self.dns_env = {env: target["fqdn"] for env, target in self.wiring.items()}
-        metadata: Manifest = {"name": service_name, "namespace": namespace, "labels": self.labels}
-        if skip_await:
-            metadata["annotations"] = {SKIP_AWAIT_ANNOTATION: "true"}
         # Children wait for what the component waits for (e.g. its namespace).
         depends_on = _resources_of(opts.depends_on if opts else None)
-        child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
-
-        # The Service comes first so pods created by the Deployment see its
-        # <NAME>_SERVICE_HOST/_PORT env vars (env-var discovery needs that order).
         self.service = k8s.core.v1.Service(
             name,
-            metadata=metadata,
+            metadata=self._metadata(skip_await, wait_for=SERVICE_WAIT_FOR[args.service_type]),
             spec=self._service_spec(),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
+        # Pods see <NAME>_SERVICE_HOST/_PORT only for Services that exist when they start: the
+        # Deployment waits for the Services of the tiers it calls (not for its own).
+        callee_services = [tier.service for tier in (dns_env or {}).values()]
         self.deployment = k8s.apps.v1.Deployment(
             name,
-            metadata=metadata,
-            spec=self._deployment_spec({**self.dns_env, **(extra_env or {})}),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, self.service]),
+            # Deleted in the background: `pulumi destroy` does not wait for each Deployment's pods
+            # one by one; the namespace's deletion waits for all of them at once.
+            metadata=self._metadata(skip_await, **{DELETION_PROPAGATION_ANNOTATION: "background"}),
+            spec=self._deployment_spec({**self.dns_env, **(extra_env or {})}, dict(pod_annotations or {})),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, *callee_services]),
         )
 
         # Outputs are read back from the live Service (not the inputs): the API server
@@ -161,6 +178,17 @@ class Tier(pulumi.ComponentResource):
             "loadBalancer": f"{scheme}://{_host(ingress)}:{port}" if ingress else None,
         }
 
+    def _metadata(self, skip_await: bool, *, wait_for: Optional[str] = None, **annotations: str) -> Manifest:
+        """Fixed name, namespace and labels; ``pulumi.com/skipAwait`` when asked, else ``wait_for``."""
+        if skip_await:
+            annotations[SKIP_AWAIT_ANNOTATION] = "true"
+        elif wait_for:
+            annotations[WAIT_FOR_ANNOTATION] = wait_for
+        metadata: Manifest = {"name": self.service_name, "namespace": self.namespace, "labels": self.labels}
+        if annotations:
+            metadata["annotations"] = annotations
+        return metadata
+
     def _service_spec(self) -> Manifest:
         port: dict[str, Any] = {
             "name": "main",
@@ -172,13 +200,13 @@ class Tier(pulumi.ComponentResource):
             port["nodePort"] = self.args.node_port
         return {"type": self.args.service_type, "selector": self.selector, "ports": [port]}
 
-    def _deployment_spec(self, extra_env: Mapping[str, pulumi.Input[str]]) -> Manifest:
+    def _deployment_spec(
+        self, extra_env: Mapping[str, pulumi.Input[str]], pod_annotations: dict[str, pulumi.Input[str]]
+    ) -> Manifest:
         args = self.args
-        env: list[dict[str, Any]] = [{"name": key, "value": value} for key, value in {**args.env, **extra_env}.items()]
-        env += [
-            {"name": key, "valueFrom": {"secretKeyRef": {"name": ref.secret_name, "key": ref.key}}}
-            for key, ref in args.secret_env.items()
-        ]
+        plain_env = {**args.env, **extra_env, **{secret.path_env: secret.path for secret in args.secret_files}}
+        env: list[dict[str, Any]] = [{"name": key, "value": value} for key, value in plain_env.items()]
+        secret_volumes = _secret_volumes(args)
         container = {
             "name": self.service_name,
             "image": args.image,
@@ -186,8 +214,12 @@ class Tier(pulumi.ComponentResource):
             "ports": [{"name": "main", "containerPort": args.container_port, "protocol": "TCP"}],
             "env": env,
             "resources": args.resources.to_kubernetes(),
-            "readinessProbe": {**self._probe_action(), "periodSeconds": 5, "failureThreshold": 3},
-            "livenessProbe": {**self._probe_action(), "periodSeconds": 10, "failureThreshold": 6},
+            "readinessProbe": {
+                **_probe_action(args.readiness_probe_path),
+                "periodSeconds": 2,
+                "failureThreshold": 3,
+            },
+            "livenessProbe": {**_probe_action(args.health_path), "periodSeconds": 10, "failureThreshold": 6},
             "securityContext": {
                 "allowPrivilegeEscalation": False,
                 "readOnlyRootFilesystem": True,
@@ -196,16 +228,22 @@ class Tier(pulumi.ComponentResource):
                 "capabilities": {"drop": ["ALL"]},
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
-            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+            "volumeMounts": [
+                {"name": "tmp", "mountPath": "/tmp"},
+                *({"name": name, "mountPath": path, "readOnly": True} for name, path, _ in secret_volumes),
+            ],
             "lifecycle": {"preStop": {"sleep": {"seconds": DRAIN_SECONDS}}},
         }
+        template_metadata: Manifest = {"labels": self.labels}
+        if pod_annotations:
+            template_metadata["annotations"] = pod_annotations
         return {
             "replicas": args.replicas,
             "selector": {"matchLabels": self.selector},
             # Keep full capacity during a rollout: a new pod must be Ready before an old one goes.
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
-                "metadata": {"labels": self.labels},
+                "metadata": template_metadata,
                 "spec": {
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": True,
@@ -218,15 +256,47 @@ class Tier(pulumi.ComponentResource):
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                        *(volume for _, _, volume in secret_volumes),
+                    ],
                 },
             },
         }
 
-    def _probe_action(self) -> dict[str, Any]:
-        if self.args.health_path is None:
-            return {"tcpSocket": {"port": "main"}}
-        return {"httpGet": {"path": self.args.health_path, "port": "main"}}
+
+def _probe_action(path: Optional[str]) -> dict[str, Any]:
+    if path is None:
+        return {"tcpSocket": {"port": "main"}}
+    return {"httpGet": {"path": path, "port": "main"}}
+
+
+#: Mode of mounted Secret files: readable by the pod's group (fsGroup = the tier's uid), by no one else.
+SECRET_FILE_MODE = 0o440
+
+
+def _secret_volumes(args: TierArgs) -> list[tuple[str, str, Manifest]]:
+    """(volume name, mount directory, volume) per Secret the tier mounts, with only the keys it reads."""
+    keys: dict[str, list[str]] = {}
+    directories: dict[str, str] = {}
+    for secret in args.secret_files:
+        keys.setdefault(secret.secret_name, []).append(secret.key)
+        directories[secret.secret_name] = secret.mount_dir
+    return [
+        (
+            f"secret-{name}",
+            directories[name],
+            {
+                "name": f"secret-{name}",
+                "secret": {
+                    "secretName": name,
+                    "defaultMode": SECRET_FILE_MODE,
+                    "items": [{"key": key, "path": key} for key in sorted(set(names))],
+                },
+            },
+        )
+        for name, names in keys.items()
+    ]
 
 
 def _first_port(spec: Any) -> int:

@@ -8,7 +8,7 @@ from .labels import recommended_labels
 from .pod_security import restricted_pod_security
 from .probes import probes_on_stateless_tiers
 from .resources import container_resources
-from .secrets import no_plaintext_secrets_in_env
+from .secrets import no_plaintext_secrets_in_env, secrets_as_files
 from .stack import ha_stateless_tiers, no_dead_services, unique_node_ports
 
 PACK_NAME = "threetier-policies"
@@ -26,6 +26,7 @@ def build_policies() -> list[Policy]:
         node_port_range,
         recommended_labels,
         no_plaintext_secrets_in_env,
+        secrets_as_files,
         no_dead_services,
         ha_stateless_tiers,
         unique_node_ports,

@@ -225,10 +225,34 @@ def test_a_nodeport_database_in_dev_breaks_only_the_exposure_rule(pack: PolicyPa
     assert report.summary() == {("database-not-exposed", "mandatory", f"{SERVICE}: database-service")}
 
 
-def test_secret_env_from_a_secret_ref_is_fine(pack: PolicyPackServer) -> None:
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_a_secret_in_an_env_var_is_refused_in_every_stack(pack: PolicyPackServer, stack: str) -> None:
     objects = compliant_app()
     set_env("DB_PASSWORD", {"valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}})(objects)
+    report = analyze(pack, objects, stack)
+    assert report.summary() == {("secrets-as-files", "mandatory", f"{DEPLOYMENT}: frontend-deployment")}
+    assert "env DB_PASSWORD (secretKeyRef db) puts a Secret into the environment" in report.violations[0].message
+
+
+def test_a_whole_secret_as_env_vars_is_refused(pack: PolicyPackServer) -> None:
+    objects = compliant_app()
+    frontend_container(objects)["envFrom"] = [{"secretRef": {"name": "db"}}]
+    report = analyze(pack, objects, "prod")
+    assert report.summary() == {("secrets-as-files", "mandatory", f"{DEPLOYMENT}: frontend-deployment")}
+    assert "envFrom secretRef db" in report.violations[0].message
+
+
+def test_a_mounted_secret_file_named_by_a_path_variable_is_fine(pack: PolicyPackServer) -> None:
+    objects = compliant_app()
+    set_env("DB_PASSWORD_FILE", {"value": "/etc/secrets/db/password"})(objects)
     assert analyze(pack, objects, "prod").violations == []
+
+
+def test_a_password_in_a_file_variable_that_is_no_path_is_still_plaintext(pack: PolicyPackServer) -> None:
+    objects = compliant_app()
+    set_env("DB_PASSWORD_FILE", {"value": "hunter2"})(objects)
+    report = analyze(pack, objects, "prod")
+    assert report.summary() == {("no-plaintext-secrets-in-env", "mandatory", f"{DEPLOYMENT}: frontend-deployment")}
 
 
 def test_digest_pinned_images_are_fine(pack: PolicyPackServer) -> None:

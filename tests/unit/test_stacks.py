@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 from functools import cache, partial
 from typing import Any
@@ -154,7 +155,7 @@ def test_cluster_ips_are_allocated_from_the_service_cidr(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_database_password_is_random_kept_in_a_secret_and_passed_by_reference(stack: str) -> None:
+def test_database_password_is_random_kept_in_a_secret_and_mounted_as_a_file(stack: str) -> None:
     evaluation = evaluated(stack)
     [password] = evaluation.of_type("random:index/randomPassword:RandomPassword")
     plaintext = password.state["result"]
@@ -163,10 +164,30 @@ def test_database_password_is_random_kept_in_a_secret_and_passed_by_reference(st
     data = unwrap_secret(secret.state["data"])
     assert base64.b64decode(data["password"]).decode() == plaintext
     for tier in ("backend", "database"):
-        ref = env_of(stack, tier)["DB_PASSWORD"]
-        assert ref == {"secretKeyRef": {"name": "database-credentials", "key": "password"}}
+        # The file's path in an env var, the Secret's key mounted read-only there, no Secret in env.
+        assert env_of(stack, tier)["DB_PASSWORD_FILE"] == "/etc/secrets/database-credentials/password"
+        assert "DB_PASSWORD" not in env_of(stack, tier)
+        assert not [item for item in container(stack, tier)["env"] if "valueFrom" in item]
+        assert {
+            "name": "secret-database-credentials",
+            "mountPath": "/etc/secrets/database-credentials",
+            "readOnly": True,
+        } in container(stack, tier)["volumeMounts"]
+        pod = one(stack, "Deployment", tier).inputs["spec"]["template"]
+        assert {
+            "name": "secret-database-credentials",
+            "secret": {
+                "secretName": "database-credentials",
+                "defaultMode": 0o440,
+                "items": [{"key": "password", "path": "password"}],
+            },
+        } in pod["spec"]["volumes"]
+        # A new password rolls the pods that mount it: a digest (never the password) in the template.
+        checksum = pod["metadata"]["annotations"]["threetier.dev/database-credentials-checksum"]
+        assert checksum == hashlib.sha256(plaintext.encode()).hexdigest()[:16]
+    assert "annotations" not in one(stack, "Deployment", "frontend").inputs["spec"]["template"]["metadata"]
     for tier in TIERS:
-        assert plaintext not in str(container(stack, tier)["env"])
+        assert plaintext not in str(one(stack, "Deployment", tier).inputs)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -3,7 +3,7 @@
 # the pod's only writable path (an emptyDir with sizeLimit 64Mi).
 #
 # First start (no $PGDATA/PG_VERSION): initdb into $PGDATA.init with the superuser $DB_USER
-# and password $DB_PASSWORD (through a 0600 file in /tmp, removed right after), name the
+# and the password in the file $DB_PASSWORD_FILE (a read-only mounted Secret), name the
 # cluster's database $DB_NAME, allow scram-sha-256 logins from any address, then rename the directory
 # to $PGDATA, so a crash half-way through never leaves a half-initialised cluster behind.
 # Every start then execs postgres as PID 1 (it handles SIGTERM/SIGINT itself).
@@ -14,7 +14,8 @@ set -eu
 
 : "${DB_NAME:?DB_NAME must be set}"
 : "${DB_USER:?DB_USER must be set}"
-: "${DB_PASSWORD:?DB_PASSWORD must be set}"
+: "${DB_PASSWORD_FILE:?DB_PASSWORD_FILE must name the mounted password file}"
+[ -r "$DB_PASSWORD_FILE" ] || { echo "cannot read the password file $DB_PASSWORD_FILE" >&2; exit 1; }
 PGDATA="${PGDATA:-/tmp/pgdata}"
 umask 077
 
@@ -26,13 +27,9 @@ quote_ident() {
 init_cluster() {
   staging="$PGDATA.init"
   rm -rf "$staging"
-  pwfile="$(mktemp /tmp/.pwfile.XXXXXX)"
-  trap 'rm -f "$pwfile"' EXIT
-  printf '%s\n' "$DB_PASSWORD" >"$pwfile"
-  initdb -D "$staging" --username="$DB_USER" --pwfile="$pwfile" --auth=scram-sha-256 \
+  # initdb reads the first line of the file: the password, never in any env var or argument
+  initdb -D "$staging" --username="$DB_USER" --pwfile="$DB_PASSWORD_FILE" --auth=scram-sha-256 \
     --encoding=UTF8 --locale=C --wal-segsize=1 --no-instructions >/dev/null
-  rm -f "$pwfile"
-  trap - EXIT
 
   # single-user mode (no socket, no TCP port yet): rename initdb's "postgres" database to
   # $DB_NAME instead of copying template1 (-7 MiB), then CHECKPOINT so the WAL initdb wrote

@@ -7,6 +7,13 @@
 set -eu
 
 port="${PORT:-8080}"
+
+# Image-specific preparation (e.g. the backend's private pgpass file), before anything serves.
+for hook in /usr/lib/threetier/prestart.d/*.sh; do
+  [ -f "$hook" ] || continue
+  # shellcheck source=/dev/null
+  . "$hook"
+done
 httpd -f -v -p "$port" -h /www &
 httpd_pid=$!
 
