@@ -1,26 +1,14 @@
 #!/usr/bin/env bash
-# Build the Pulumi engine from Go modules (pinned in hack/versions-pulumi.env) into the version-keyed
-# cache and link it into .toolchain/bin:
-#   pulumi-vX                    : pulumi (CLI, github.com/pulumi/pulumi/pkg/v3, through hack/gomod/pulumi)
-#   pulumi-language-python-vX    : pulumi-language-python (+ pulumi-language-python-exec from sdk/v3)
-#   pulumi-resource-kubernetes-vX: from github.com/pulumi/pulumi-kubernetes/provider/v4
-#   pulumi-resource-random-vX    : from github.com/pulumi/pulumi-random/provider/v4
-# A `pulumi` already on PATH at the pinned version is used as is. Modules the Go proxy refuses are
-# reported (module, version, error) and skipped: `make up` then says what is missing.
+# Build the Pulumi CLI from its Go module (pinned in hack/versions-pulumi.env) into the
+# version-keyed cache and link it into .toolchain/bin; a `pulumi` already on PATH at the pinned
+# version is used as is. Then report the rest of the engine: the Python language host and the
+# resource plugins are a machine prerequisite (a Pulumi install provides them; the Go module proxy
+# does not serve them), found on PATH, in ~/.pulumi/bin or in ~/.pulumi/plugins (`python -m deploy`).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$REPO_ROOT/hack/versions-pulumi.env"
 
 PY="$REPO_ROOT/.venv/bin/python"
-UNAVAILABLE=()
-
-go_info() { # go_info MODULE@VERSION -> JSON of `go mod download -json` (errors included)
-  (cd "$(mktemp -d)" && go mod download -json "$1" 2>/dev/null || true)
-}
-
-module_error() { # module_error MODULE@VERSION -> the proxy's error, empty when the module is served
-  go_info "$1" | "$PY" -c 'import json,sys; d=json.loads(sys.stdin.read() or "{}"); print(d.get("Error",""))'
-}
 
 build_cli() {
   local installed
@@ -41,47 +29,16 @@ build_cli() {
   link_tool pulumi "$PULUMI_VERSION" pulumi
 }
 
-language_host() {
-  command -v pulumi-language-python >/dev/null && { log "using pulumi-language-python from PATH"; return; }
-  # Untagged module: only a pseudo-version of the release commit can name it. The release commit
-  # is the one the pkg/v3 tag points at (Origin in the proxy's .info).
-  local origin time hash pseudo error
-  origin=$(go_info "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")
-  time=$(echo "$origin" | "$PY" -c 'import json,sys,datetime as d; t=json.load(open(json.load(sys.stdin)["Info"]))["Time"]; print(d.datetime.strptime(t,"%Y-%m-%dT%H:%M:%SZ").strftime("%Y%m%d%H%M%S"))')
-  hash=$(echo "$origin" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["Origin"]["Hash"][:12])')
-  pseudo="v3.0.0-$time-$hash"
-  error=$(module_error "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@$pseudo")
-  if [ -n "$error" ]; then
-    UNAVAILABLE+=("pulumi-language-python: $error"); return
-  fi
-  die "pulumi-language-python@$pseudo is now served: add its wrapper build here (see docs/pulumi-engine.md)"
-}
-
-provider() { # provider NAME: the plugin version the pinned Python package requests
-  local name="$1" version sdk_error
-  command -v "pulumi-resource-$name" >/dev/null && { log "using pulumi-resource-$name from PATH"; return; }
-  version=$("$PY" -c "import json, importlib.resources as r; print(json.loads(r.files('pulumi_$name').joinpath('pulumi-plugin.json').read_text())['version'])")
-  # The provider module is untagged too: its release commit is the one tagged sdk/vX.
-  sdk_error=$(module_error "github.com/pulumi/pulumi-$name/sdk/v4@v$version")
-  if [ -n "$sdk_error" ]; then
-    UNAVAILABLE+=("pulumi-resource-$name v$version: the release commit is unknown, $sdk_error")
-    return
-  fi
-  UNAVAILABLE+=("pulumi-resource-$name v$version: sdk/v4 is served but the provider/v4 build is not scripted yet")
-}
-
 main() {
   mkdir -p "$TOOLCHAIN_CACHE" "$TOOLCHAIN_BIN"
   [ -x "$PY" ] || die "no project venv: run 'make venv' first"
   build_cli
-  language_host
-  provider kubernetes
-  provider random
-  if ((${#UNAVAILABLE[@]})); then
-    printf '\033[1;33m[hack] warning:\033[0m not buildable here (the Go module proxy refuses them):\n' >&2
-    printf '  - %s\n' "${UNAVAILABLE[@]}" >&2
+  local report
+  if report=$(cd "$REPO_ROOT" && "$PY" -m deploy); then
+    log "$report"
+  else
+    printf '\033[1;33m[hack] warning:\033[0m %s\n(make up and the engine tests need the missing parts; the rest of the project runs without them)\n' "$report" >&2
   fi
-  log "pulumi engine toolchain: $(ls "$TOOLCHAIN_BIN" | grep -E '^pulumi' | xargs)"
 }
 
 main "$@"

@@ -1,0 +1,190 @@
+"""Find the Pulumi engine installed on this machine, and name precisely what is missing.
+
+The engine is a machine prerequisite, like a user's Pulumi install: the ``pulumi`` CLI (``make
+toolchain`` builds it from its Go module into ``.toolchain/bin``, or any ``pulumi`` on PATH), the
+Python language host ``pulumi-language-python`` and the resource plugins ``kubernetes`` and
+``random`` at exactly the versions the pinned Python SDKs request. They are looked up where a
+Pulumi install puts them: on PATH, in ``$PULUMI_HOME/bin`` (the installer's ``~/.pulumi/bin``),
+and in the plugin cache ``$PULUMI_HOME/plugins`` (``pulumi plugin install``). Nothing is
+downloaded.
+
+``python -m deploy`` prints the report; exit status 0 when complete, 2 when not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The CLI `make toolchain` builds (linked from the version-keyed cache outside the clone).
+TOOLCHAIN_BIN = ROOT / ".toolchain" / "bin"
+#: The CLI version the pinned `pulumi` Python SDK goes with (hack/versions-pulumi.env).
+VERSIONS_FILE = ROOT / "hack" / "versions-pulumi.env"
+#: Resource plugins the program uses, by the Python SDK that requests them.
+RESOURCE_PLUGINS = {"kubernetes": "pulumi_kubernetes", "random": "pulumi_random"}
+
+
+def pulumi_home() -> Path:
+    """``$PULUMI_HOME``, else ``~/.pulumi`` (where the CLI keeps plugins and its own bin)."""
+    configured = os.environ.get("PULUMI_HOME")
+    return Path(configured) if configured else Path.home() / ".pulumi"
+
+
+def search_path() -> str:
+    """PATH as the engine should see it: the built CLI first, then PATH, then ``~/.pulumi/bin``."""
+    parts = [str(TOOLCHAIN_BIN), os.environ.get("PATH", ""), str(pulumi_home() / "bin")]
+    return os.pathsep.join(part for part in parts if part)
+
+
+def required_cli_version() -> str:
+    """``PULUMI_VERSION`` from hack/versions-pulumi.env (e.g. ``v3.259.0``)."""
+    for line in VERSIONS_FILE.read_text().splitlines():
+        if line.startswith("PULUMI_VERSION="):
+            return line.split("=", 1)[1].strip()
+    raise ValueError(f"{VERSIONS_FILE}: no PULUMI_VERSION")
+
+
+def requested_plugin_version(package: str) -> str:
+    """The plugin version a provider SDK requests (its ``pulumi-plugin.json``), e.g. ``4.32.0``."""
+    manifest = json.loads(resources.files(package).joinpath("pulumi-plugin.json").read_text())
+    return str(manifest["version"]).lstrip("v")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One part of the engine: where it was found, or why not (with how to install it)."""
+
+    name: str
+    path: Optional[Path]
+    detail: str
+    install_hint: str = ""
+
+    @property
+    def found(self) -> bool:
+        """True when the part is installed and usable."""
+        return self.path is not None
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The engine on this machine: the CLI, the language host, the resource plugins."""
+
+    pieces: list[Piece] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every part was found."""
+        return all(piece.found for piece in self.pieces)
+
+    @property
+    def missing(self) -> list[Piece]:
+        """The parts not found."""
+        return [piece for piece in self.pieces if not piece.found]
+
+    @property
+    def cli(self) -> Optional[Path]:
+        """The ``pulumi`` executable, when found."""
+        return self.pieces[0].path if self.pieces else None
+
+    def env(self) -> dict[str, str]:
+        """Environment for running the engine: PATH that finds every part; no plugin downloads."""
+        return {
+            "PATH": search_path(),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
+
+    def report(self) -> str:
+        """One line per part; for a missing one, what was looked for and how to install it."""
+        lines = []
+        for piece in self.pieces:
+            mark = "ok     " if piece.found else "MISSING"
+            lines.append(f"  {mark} {piece.name}: {piece.detail}")
+            if not piece.found and piece.install_hint:
+                lines.append(f"          install: {piece.install_hint}")
+        return "\n".join(lines)
+
+    def skip_reason(self) -> str:
+        """Why the engine cannot run (for tests that then report *skipped*)."""
+        return "the Pulumi engine is incomplete: " + "; ".join(f"{p.name} ({p.detail})" for p in self.missing)
+
+
+def _find_cli(version: str) -> Piece:
+    name = f"pulumi CLI {version}"
+    path = shutil.which("pulumi", path=search_path())
+    hint = "make toolchain (builds it from its Go module), or the official installer"
+    if path is None:
+        return Piece(name, None, "no `pulumi` in .toolchain/bin, on PATH or in ~/.pulumi/bin", hint)
+    completed = subprocess.run([path, "version"], capture_output=True, text=True, check=False)
+    found = completed.stdout.strip()
+    if found != version:
+        return Piece(name, None, f"{path} is {found or 'unusable'}, not {version}", hint)
+    return Piece(name, Path(path), str(path))
+
+
+def _plugin_dirs(kind: str, name: str, version: str) -> list[Path]:
+    return [pulumi_home() / "plugins" / f"{kind}-{name}-v{version}"]
+
+
+def _find_language_host(cli_version: str) -> Piece:
+    name = "pulumi-language-python"
+    path = shutil.which(name, path=search_path())
+    if path is not None:
+        return Piece(name, Path(path), path)
+    cached = [d / name for d in _plugin_dirs("language", "python", cli_version.lstrip("v"))]
+    for candidate in cached:
+        if os.access(candidate, os.X_OK) and not candidate.with_suffix(".partial").exists():
+            return Piece(name, candidate, str(candidate))
+    where = ", ".join(str(c) for c in cached)
+    return Piece(
+        name,
+        None,
+        f"not on PATH, in {pulumi_home() / 'bin'} or at {where}",
+        "it ships with the Pulumi CLI (official installer: ~/.pulumi/bin); "
+        f"or `pulumi plugin install language python {cli_version} --file PATH`",
+    )
+
+
+def _find_resource_plugin(plugin: str, package: str) -> Piece:
+    version = requested_plugin_version(package)
+    name = f"pulumi-resource-{plugin} v{version}"
+    binary = f"pulumi-resource-{plugin}"
+    for directory in _plugin_dirs("resource", plugin, version):
+        candidate = directory / binary
+        partial = directory.parent / f"{directory.name}.partial"
+        if os.access(candidate, os.X_OK) and not partial.exists():
+            return Piece(name, candidate, str(candidate))
+    path = shutil.which(binary, path=search_path())
+    if path is not None:
+        return Piece(name, Path(path), f"{path} (on PATH: the engine uses it whatever its version)")
+    return Piece(
+        name,
+        None,
+        f"not in {pulumi_home() / 'plugins' / f'resource-{plugin}-v{version}'} nor on PATH "
+        f"(requested by {package}'s pulumi-plugin.json)",
+        f"`pulumi plugin install resource {plugin} {version}` (needs the internet), "
+        f"or `pulumi plugin install resource {plugin} {version} --file PATH` for a local build",
+    )
+
+
+def find_engine() -> Engine:
+    """Look up every part of the engine (nothing is downloaded or built)."""
+    version = required_cli_version()
+    pieces = [_find_cli(version), _find_language_host(version)]
+    pieces += [_find_resource_plugin(plugin, package) for plugin, package in RESOURCE_PLUGINS.items()]
+    return Engine(pieces)
+
+
+def main() -> int:
+    """Print the engine report; exit 0 when complete, 2 when a part is missing."""
+    engine = find_engine()
+    print("Pulumi engine:" if engine.complete else "Pulumi engine (incomplete):")
+    print(engine.report())
+    return 0 if engine.complete else 2

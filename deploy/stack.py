@@ -1,0 +1,150 @@
+"""The project's stacks through the real Pulumi engine: the Automation API over the installed CLI.
+
+What ``make up`` does by hand (``hack/stack.sh``), as a library for the integration tests and the
+benchmark: a local file backend, the passphrase secrets provider, every ``pulumi up`` gated by the
+policy pack with the stack's ``policy/config/<stack>.json``.
+
+The tracked ``stacks/Pulumi.<stack>.yaml`` files are never written: they carry the
+``encryptionsalt`` of the local passphrase (so ``stack init`` leaves them as they are), stacks are
+removed with ``--preserve-config``, and a config change goes through a *copy* of the stack file
+(``config_file=``), as ``pulumi up --config-file`` does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from pulumi import automation as auto
+
+from .engine import ROOT, Engine
+
+#: Passphrase of local stacks (README, "Commands"): their stack files carry its salt.
+DEFAULT_PASSPHRASE = "threetier-local"
+STACKS_DIR = ROOT / "stacks"
+POLICY_PACK = ROOT / "policy"
+PROJECT = "threetier"
+
+
+def policy_config(stack: str) -> Path:
+    """The policy pack's configuration for ``stack`` (``policy/config/<stack>.json``)."""
+    return POLICY_PACK / "config" / f"{stack}.json"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where stacks keep their state, and the passphrase that encrypts their secrets."""
+
+    url: str
+    passphrase: str = DEFAULT_PASSPHRASE
+
+    @classmethod
+    def local(cls, state_dir: Path, passphrase: Optional[str] = None) -> Backend:
+        """A file backend in ``state_dir`` (created)."""
+        state_dir.mkdir(parents=True, exist_ok=True)
+        return cls(url=f"file://{state_dir}", passphrase=passphrase or DEFAULT_PASSPHRASE)
+
+
+@dataclass
+class ProjectStack:
+    """One stack of this project, deployed through the engine."""
+
+    name: str
+    stack: auto.Stack
+    #: Receives every line the CLI prints (default: nothing is printed).
+    on_output: Optional[Callable[[str], None]] = None
+
+    def up(
+        self,
+        *,
+        policy: bool = True,
+        config_file: Optional[Path] = None,
+        **options: Any,
+    ) -> auto.UpResult:
+        """``pulumi up`` gated by the policy pack (``policy=False`` only for what policy must not see)."""
+        if policy:
+            options.setdefault("policy_packs", [str(POLICY_PACK)])
+            options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
+        return self.stack.up(
+            color="never",
+            on_output=self.on_output,
+            config_file=str(config_file) if config_file else None,
+            **options,
+        )
+
+    def preview(self, *, config_file: Optional[Path] = None, **options: Any) -> auto.PreviewResult:
+        """``pulumi preview`` (same policy gate as ``up``)."""
+        options.setdefault("policy_packs", [str(POLICY_PACK)])
+        options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
+        return self.stack.preview(
+            color="never",
+            on_output=self.on_output,
+            config_file=str(config_file) if config_file else None,
+            **options,
+        )
+
+    def destroy(self, **options: Any) -> auto.DestroyResult:
+        """``pulumi destroy``."""
+        return self.stack.destroy(color="never", on_output=self.on_output, **options)
+
+    def remove(self) -> None:
+        """``pulumi stack rm --preserve-config``: the tracked stack file stays."""
+        self.stack.workspace.remove_stack(self.name, preserve_config=True)
+
+    def outputs(self) -> dict[str, Any]:
+        """The stack's outputs as ``pulumi stack output --json --show-secrets`` would give them."""
+        return {key: value.value for key, value in self.stack.outputs().items()}
+
+    def urn_of(self, resource_type: str, name: str) -> str:
+        """The URN of one of the stack's resources (e.g. ``random:index/randomPassword:RandomPassword``)."""
+        for resource in self.stack.export_stack().deployment.get("resources", []):
+            if resource["type"] == resource_type and str(resource["urn"]).endswith(f"::{name}"):
+                return str(resource["urn"])
+        raise KeyError(f"stack {self.name} has no {resource_type} named {name}")
+
+
+def open_stack(
+    name: str,
+    engine: Engine,
+    backend: Backend,
+    *,
+    kubeconfig: Optional[Path] = None,
+    extra_env: Optional[Mapping[str, str]] = None,
+    on_output: Optional[Callable[[str], None]] = None,
+) -> ProjectStack:
+    """Select (or create) stack ``name`` of this project in ``backend``; the engine's CLI runs it."""
+    if engine.cli is None:
+        raise RuntimeError(engine.skip_reason())
+    env = {
+        **engine.env(),
+        "PULUMI_BACKEND_URL": backend.url,
+        "PULUMI_CONFIG_PASSPHRASE": backend.passphrase,
+        **(extra_env or {}),
+    }
+    if kubeconfig is not None:
+        env["KUBECONFIG"] = str(kubeconfig)
+    workspace = auto.LocalWorkspace(
+        work_dir=str(ROOT),
+        env_vars=env,
+        pulumi_command=auto.PulumiCommand(root=str(engine.cli.parent.parent), skip_version_check=True),
+    )
+    stack = auto.Stack.create_or_select(name, workspace)
+    return ProjectStack(name, stack, on_output)
+
+
+def config_copy(stack: str, directory: Path, overrides: Mapping[str, Any]) -> Path:
+    """A copy of ``stacks/Pulumi.<stack>.yaml`` with ``overrides`` (full keys), for ``config_file=``.
+
+    The copy keeps the ``encryptionsalt``; the tracked file is left as it is.
+    """
+    document = yaml.safe_load((STACKS_DIR / f"Pulumi.{stack}.yaml").read_text())
+    document.setdefault("config", {}).update(overrides)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"Pulumi.{stack}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    os.chmod(path, 0o600)
+    return path
