@@ -101,7 +101,7 @@ class ProjectStack:
 
     def urn_of(self, resource_type: str, name: str) -> str:
         """The URN of one of the stack's resources (e.g. ``random:index/randomPassword:RandomPassword``)."""
-        for resource in self.stack.export_stack().deployment.get("resources", []):
+        for resource in (self.stack.export_stack().deployment or {}).get("resources", []):
             if resource["type"] == resource_type and str(resource["urn"]).endswith(f"::{name}"):
                 return str(resource["urn"])
         raise KeyError(f"stack {self.name} has no {resource_type} named {name}")
