@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import pulumi
@@ -140,6 +140,9 @@ class ThreeTierApp(pulumi.ComponentResource):
         )
         self.tiers = {"frontend": self.frontend, "backend": self.backend, "database": self.database}
 
+        #: The edges the NetworkPolicies allow; every other ingress is denied.
+        self.allowed_ingress = self._allowed_ingress()
+        self.network_policy_names = ["default-deny-ingress", *(self._allow_policy_name(key) for key in self.tiers)]
         self.network_policies = self._network_policies(in_namespace)
         self.disruption_budgets = {
             key: self._disruption_budget(tier, in_namespace)
@@ -180,16 +183,16 @@ class ThreeTierApp(pulumi.ComponentResource):
             "namespace": self.args.namespace,
             "clusterDomain": self.args.cluster_domain,
             **{key: tier.outputs() for key, tier in self.tiers.items()},
+            "networkPolicies": self.network_isolation(),
             "databasePasswordSecret": PASSWORD_SECRET_NAME,
             "databaseUrl": database_url,
         }
 
     def _network_policies(self, opts: pulumi.ResourceOptions) -> list[k8s.networking.v1.NetworkPolicy]:
+        """Deny every ingress by default, then allow exactly :attr:`allowed_ingress`, one policy per tier."""
         ns = self.args.namespace
 
-        def policy(
-            name: str, pod_selector: dict[str, str], ingress: list[dict[str, Any]]
-        ) -> k8s.networking.v1.NetworkPolicy:
+        def policy(name: str, pod_selector: dict[str, str], ingress: list[Manifest]) -> k8s.networking.v1.NetworkPolicy:
             metadata: Manifest = {
                 "name": name,
                 "namespace": ns,
@@ -204,24 +207,40 @@ class ThreeTierApp(pulumi.ComponentResource):
                 f"{self.name_prefix}-{name}", metadata=metadata, spec=spec, opts=opts
             )
 
-        def from_tier(source: Tier, target: Tier) -> list[dict[str, Any]]:
-            return [
-                {
-                    "from": [{"podSelector": {"matchLabels": source.selector}}],
-                    "ports": [{"protocol": "TCP", "port": target.args.container_port}],
-                }
-            ]
+        def ingress_rule(rule: IngressRule) -> Manifest:
+            allowed: Manifest = {"ports": [{"protocol": "TCP", "port": rule.port}]}
+            if rule.source != ANY_SOURCE:
+                allowed["from"] = [{"podSelector": {"matchLabels": self.tiers[rule.source].selector}}]
+            return allowed
 
-        return [
-            policy("default-deny-ingress", {}, []),
-            policy(
-                "frontend-allow-clients",
-                self.frontend.selector,
-                [{"ports": [{"protocol": "TCP", "port": self.frontend.args.container_port}]}],
-            ),
-            policy("backend-allow-frontend", self.backend.selector, from_tier(self.frontend, self.backend)),
-            policy("database-allow-backend", self.database.selector, from_tier(self.backend, self.database)),
-        ]
+        policies = [policy("default-deny-ingress", {}, [])]
+        for key, tier in self.tiers.items():
+            rules = [ingress_rule(rule) for rule in self.allowed_ingress if rule.target == key]
+            policies.append(policy(self._allow_policy_name(key), tier.selector, rules))
+        return policies
+
+    def _allow_policy_name(self, target: str) -> str:
+        """``backend-allow-frontend``: the policy that admits ``target``'s clients (``clients``: anyone)."""
+        sources = [rule.source for rule in self.allowed_ingress if rule.target == target]
+        return f"{target}-allow-" + "-".join("clients" if source == ANY_SOURCE else source for source in sources)
+
+    def _allowed_ingress(self) -> tuple[IngressRule, ...]:
+        """Who may open which tier: anyone the frontend, the frontend the backend, the backend the database."""
+        return (
+            IngressRule(ANY_SOURCE, "frontend", self.frontend.args.container_port),
+            IngressRule("frontend", "backend", self.backend.args.container_port),
+            IngressRule("backend", "database", self.database.args.container_port),
+        )
+
+    def network_isolation(self) -> dict[str, Any]:
+        """The ``networkPolicies`` output: the policies' names and the edges they allow (all else is denied)."""
+        return {
+            "namespace": self.args.namespace,
+            "policies": list(self.network_policy_names),
+            "allowedIngress": [
+                {"from": rule.source, "to": rule.target, "port": rule.port} for rule in self.allowed_ingress
+            ],
+        }
 
     def _disruption_budget(self, tier: Tier, opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
         metadata: Manifest = {"name": tier.service_name, "namespace": self.args.namespace, "labels": tier.labels}
@@ -232,6 +251,19 @@ class ThreeTierApp(pulumi.ComponentResource):
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, tier.deployment]),
         )
+
+
+#: In an allowed-ingress rule, the source that stands for any pod, in any namespace.
+ANY_SOURCE = "*"
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    """An edge the NetworkPolicies allow: pods of tier ``source`` (``*``: any pod) may open ``port`` of ``target``."""
+
+    source: str
+    target: str
+    port: int
 
 
 def _with_secret_files(tier_args: TierArgs, *files: SecretFile) -> TierArgs:

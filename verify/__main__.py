@@ -62,6 +62,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--dns-server", help="host:port of the cluster DNS to query directly (e.g. 127.0.0.1:1053)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for endpoints / LB ingress")
     parser.add_argument("--probe-image", default="busybox:1.36.1", help="image of the short-lived probe pods")
+    parser.add_argument(
+        "--outside-namespace",
+        default="default",
+        help="namespace of the probe pod that stands for a pod outside the stack (isolation checks)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
     options = parser.parse_args(argv)
 
@@ -74,7 +79,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     results = verify(
         outputs,
         cluster,
-        VerifyOptions(dns_server=options.dns_server, settle_timeout=options.timeout, probe_image=options.probe_image),
+        VerifyOptions(
+            dns_server=options.dns_server,
+            settle_timeout=options.timeout,
+            probe_image=options.probe_image,
+            outside_namespace=options.outside_namespace,
+        ),
     )
     if options.json:
         print(to_json(options.stack, results))

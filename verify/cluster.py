@@ -8,6 +8,7 @@ tests can replay recorded API objects through :class:`RecordedCluster` and the l
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -40,10 +41,16 @@ class ClusterView(Protocol):
         """Every Node."""
 
     def run_probe(self, namespace: str, command: list[str], image: str, timeout: float) -> tuple[Optional[bool], str]:
-        """Run a short-lived pod; (succeeded, logs), or (None, reason) when no pod can run. Always cleaned up."""
+        """Run ``command`` in a probe pod of ``namespace``; (exit 0, output), or (None, reason) when no pod can run."""
 
     def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
         """Run ``command`` in a pod's first container; (ok, output) or (None, reason)."""
+
+    def network_policies(self, namespace: str) -> list[Obj]:
+        """The NetworkPolicies of ``namespace``."""
+
+    def close(self) -> None:
+        """Remove what the checks created (probe pods)."""
 
 
 def is_simulated(node: Obj) -> bool:
@@ -73,12 +80,21 @@ class LiveCluster:
     def __init__(self, kubeconfig: Optional[str] = None, context: Optional[str] = None) -> None:
         from kubernetes import client, config
 
-        api_client = config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
+        configuration = client.Configuration()  # type: ignore[no-untyped-call]
+        config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)  # type: ignore[no-untyped-call]
+        # Checks run concurrently: one connection per worker thread.
+        configuration.connection_pool_maxsize = 16
+        api_client: Any = client.ApiClient(configuration)  # type: ignore[no-untyped-call]
         self._serialize = api_client.sanitize_for_serialization
         self._core = client.CoreV1Api(api_client)
         self._apps = client.AppsV1Api(api_client)
         self._discovery = client.DiscoveryV1Api(api_client)
+        self._networking = client.NetworkingV1Api(api_client)
         self._api_exception = client.ApiException
+        #: One probe pod per namespace for the whole verification (created on first use).
+        self._probe_pods: dict[str, tuple[Optional[str], str]] = {}
+        self._probe_lock = threading.Lock()
+        self._namespace_locks: dict[str, threading.Lock] = {}
 
     def _get(self, read: Any, *args: str) -> Optional[Obj]:
         try:
@@ -114,35 +130,57 @@ class LiveCluster:
         """Every Node."""
         return [self._serialize(item) for item in self._core.list_node().items]
 
+    def network_policies(self, namespace: str) -> list[Obj]:
+        """The NetworkPolicies of ``namespace``."""
+        found = self._networking.list_namespaced_network_policy(namespace)
+        return [self._serialize(item) for item in found.items]
+
     def run_probe(self, namespace: str, command: list[str], image: str, timeout: float) -> tuple[Optional[bool], str]:
-        """Run a restricted-PSS-compliant probe pod to completion, read its logs, delete it."""
+        """Run ``command`` in this verification's probe pod of ``namespace`` (one pod, reused by every check)."""
+        pod, reason = self._probe_pod(namespace, image, timeout)
+        if pod is None:
+            return None if reason.startswith("every node is simulated") else False, reason
+        return self.exec_in_pod(namespace, pod, command)
+
+    def _probe_pod(self, namespace: str, image: str, timeout: float) -> tuple[Optional[str], str]:
+        """The namespace's probe pod, created and started on first use; (None, why) when it cannot run."""
+        with self._probe_lock:
+            lock = self._namespace_locks.setdefault(namespace, threading.Lock())
+        with lock:
+            if namespace not in self._probe_pods:
+                self._probe_pods[namespace] = self._start_probe_pod(namespace, image, timeout)
+            return self._probe_pods[namespace]
+
+    def _start_probe_pod(self, namespace: str, image: str, timeout: float) -> tuple[Optional[str], str]:
         if not any(not is_simulated(node) for node in self.nodes()):
             return None, "every node is simulated (kwok): a probe pod would run no process"
         name = f"verify-probe-{uuid.uuid4().hex[:8]}"
-        body = _probe_pod(name, command, image)
-        self._core.create_namespaced_pod(namespace, body)  # type: ignore[arg-type]  # the API takes plain dicts too
-        try:
-            deadline = time.monotonic() + timeout
-            phase: Optional[str] = "Pending"
-            while time.monotonic() < deadline:
-                status = self._core.read_namespaced_pod(name, namespace).status
-                phase = status.phase if status else None
-                if phase in ("Succeeded", "Failed"):
-                    break
-                time.sleep(0.5)
-            if phase not in ("Succeeded", "Failed"):
-                return False, f"probe pod still {phase} after {timeout:.0f}s"
-            try:
-                logs = str(self._core.read_namespaced_pod_log(name, namespace)).strip()
-            except ApiException as error:
-                logs = f"(logs unreadable: {error.reason or error.status})"
-            return phase == "Succeeded", logs
-        finally:
-            self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+        self._core.create_namespaced_pod(namespace, _probe_pod(name, image))  # type: ignore[arg-type]  # plain dicts work
+        deadline = time.monotonic() + timeout
+        phase: Optional[str] = "Pending"
+        while time.monotonic() < deadline:
+            status = self._core.read_namespaced_pod(name, namespace).status
+            phase = status.phase if status else None
+            if phase == "Running":
+                return name, f"probe pod {name}"
+            if phase in ("Succeeded", "Failed"):
+                break
+            time.sleep(0.2)
+        return None, f"probe pod {namespace}/{name} is {phase} after {timeout:.0f}s, not Running"
+
+    def close(self) -> None:
+        """Delete the probe pods (without waiting for them to go)."""
+        for namespace, (pod, _) in self._probe_pods.items():
+            if pod is not None:
+                try:
+                    self._core.delete_namespaced_pod(pod, namespace, grace_period_seconds=0)
+                except self._api_exception as error:
+                    if error.status != 404:
+                        raise
+        self._probe_pods.clear()
 
     def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
         """``kubectl exec`` through the API's websocket stream: (exit status 0, stdout + stderr)."""
-        from kubernetes.client.exceptions import ApiException
         from kubernetes.stream import stream
 
         try:
@@ -169,14 +207,20 @@ class LiveCluster:
         return code == 0, str(output)
 
 
-def _probe_pod(name: str, command: list[str], image: str) -> Obj:
-    """A pod the ``restricted`` Pod Security level admits."""
+#: A probe pod outlives no verification: it stops itself after this long (if ``close`` never ran).
+PROBE_POD_LIFETIME_SECONDS = 600
+
+
+def _probe_pod(name: str, image: str) -> Obj:
+    """A pod the ``restricted`` Pod Security level admits, idling until the checks exec into it."""
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "verify-probe"}},
         "spec": {
             "restartPolicy": "Never",
+            "activeDeadlineSeconds": PROBE_POD_LIFETIME_SECONDS,
+            "terminationGracePeriodSeconds": 0,
             "automountServiceAccountToken": False,
             "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
             "containers": [
@@ -184,7 +228,7 @@ def _probe_pod(name: str, command: list[str], image: str) -> Obj:
                     "name": "probe",
                     "image": image,
                     "imagePullPolicy": "IfNotPresent",
-                    "command": command,
+                    "command": ["sleep", str(PROBE_POD_LIFETIME_SECONDS)],
                     "resources": {
                         "requests": {"cpu": "10m", "memory": "16Mi"},
                         "limits": {"cpu": "100m", "memory": "32Mi"},
@@ -204,7 +248,7 @@ class RecordedCluster:
     """API objects recorded from a live cluster (a JSON file), for unit tests of the checks.
 
     Format: ``{"services": [...], "deployments": [...], "endpointSlices": [...], "pods": [...],
-    "nodes": [...]}``, each a list of objects as the API returns them.
+    "nodes": [...], "networkPolicies": [...]}``, each a list of objects as the API returns them.
     """
 
     def __init__(self, recording: Obj) -> None:
@@ -252,9 +296,18 @@ class RecordedCluster:
         """The recorded nodes."""
         return list(self.recording.get("nodes", []))
 
+    def network_policies(self, namespace: str) -> list[Obj]:
+        """The recorded NetworkPolicies of ``namespace``."""
+        return [
+            obj for obj in self.recording.get("networkPolicies", []) if obj["metadata"].get("namespace") == namespace
+        ]
+
     def run_probe(self, namespace: str, command: list[str], image: str, timeout: float) -> tuple[Optional[bool], str]:
         """Recordings run no pods."""
         return None, "recorded cluster: no probe pod can run"
+
+    def close(self) -> None:
+        """Nothing to remove."""
 
     def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
         """Recordings run no commands."""

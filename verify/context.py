@@ -22,6 +22,8 @@ class CheckContext:
     #: Seconds to wait for things that settle (endpoints, LB ingress).
     settle_timeout: float = 60.0
     probe_image: str = "busybox:1.36.1"
+    #: Namespace of the probe pod that stands for "a pod outside the stack's namespace".
+    outside_namespace: str = "default"
 
     def data_plane_reason(self) -> Optional[str]:
         """Why no real traffic can flow, or None when at least one node runs real pods."""
@@ -41,6 +43,14 @@ def result(tier: TierExport, check: str, ok: bool, detail: str) -> CheckResult:
 def skipped(tier: TierExport, check: str, reason: str) -> CheckResult:
     """SKIPPED, with the reason."""
     return CheckResult(tier.key, check, Status.SKIPPED, reason)
+
+
+def running_pod(ctx: CheckContext, tier: TierExport) -> Optional[str]:
+    """The name of one Running pod of ``tier`` that is not being deleted, or None."""
+    for pod in ctx.cluster.pods(tier.namespace, tier.selector):
+        if (pod.get("status") or {}).get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp"):
+            return str(pod["metadata"]["name"])
+    return None
 
 
 def first_port(service: Obj) -> Obj:

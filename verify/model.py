@@ -78,13 +78,52 @@ class TierExport:
         )
 
 
+#: In an exported ingress rule, the source that stands for any pod, in any namespace.
+ANY_SOURCE = "*"
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    """One allowed edge: pods of tier ``source`` (or any pod: ``*``) may open ``port`` of ``target``."""
+
+    source: str
+    target: str
+    port: int
+
+
+@dataclass(frozen=True)
+class NetworkIsolation:
+    """The isolation a stack declares: its NetworkPolicies and the edges they allow (all else is denied)."""
+
+    namespace: str
+    policies: tuple[str, ...]
+    allowed: tuple[IngressRule, ...]
+
+    @classmethod
+    def from_output(cls, value: Mapping[str, Any]) -> NetworkIsolation:
+        """Read the ``networkPolicies`` output (``namespace``, ``policies``, ``allowedIngress``)."""
+        return cls(
+            namespace=str(value["namespace"]),
+            policies=tuple(str(name) for name in value.get("policies") or []),
+            allowed=tuple(
+                IngressRule(str(rule["from"]), str(rule["to"]), int(rule["port"]))
+                for rule in value.get("allowedIngress") or []
+            ),
+        )
+
+    def allows(self, source: str, target: str) -> bool:
+        """True when pods of ``source`` (a tier key, or a pod outside the stack) may reach ``target``."""
+        return any(rule.target == target and rule.source in (source, ANY_SOURCE) for rule in self.allowed)
+
+
 @dataclass(frozen=True)
 class StackOutputs:
-    """A stack's outputs: the tiers it exported and the cluster DNS domain."""
+    """A stack's outputs: the tiers it exported, the cluster DNS domain, the declared isolation."""
 
     stack: str
     tiers: dict[str, TierExport]
     cluster_domain: str = "cluster.local"
+    isolation: Optional[NetworkIsolation] = None
 
     @classmethod
     def from_json(cls, stack: str, outputs: Mapping[str, Any]) -> StackOutputs:
@@ -96,7 +135,13 @@ class StackOutputs:
         }
         if not tiers:
             raise ValueError(f"stack {stack}: no tier outputs found (maps with serviceName and dnsNames)")
-        return cls(stack=stack, tiers=tiers, cluster_domain=str(outputs.get("clusterDomain") or "cluster.local"))
+        policies = outputs.get("networkPolicies")
+        return cls(
+            stack=stack,
+            tiers=tiers,
+            cluster_domain=str(outputs.get("clusterDomain") or "cluster.local"),
+            isolation=NetworkIsolation.from_output(policies) if isinstance(policies, Mapping) else None,
+        )
 
     def tier_by_service(self, namespace: str, service: str) -> Optional[TierExport]:
         """The exported tier whose Service is ``namespace/service``."""

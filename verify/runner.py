@@ -1,14 +1,18 @@
-"""Run every check over every exported tier."""
+"""Run every check over every exported tier, tiers side by side, and the stack-wide checks."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
-from .checks import ALL_CHECKS
+from .checks import STACK_CHECKS, TIER_CHECKS
 from .cluster import ClusterView
 from .context import CheckContext
-from .model import CheckResult, StackOutputs
+from .model import CheckResult, StackOutputs, TierExport
+
+#: Checks wait on the cluster (API calls, execs, connection deadlines), not on this CPU.
+MAX_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -18,19 +22,32 @@ class VerifyOptions:
     dns_server: Optional[str] = None
     settle_timeout: float = 60.0
     probe_image: str = "busybox:1.36.1"
+    #: Namespace of the probe pod that stands for "a pod outside the stack's namespace".
+    outside_namespace: str = "default"
 
 
 def verify(outputs: StackOutputs, cluster: ClusterView, options: VerifyOptions = VerifyOptions()) -> list[CheckResult]:
-    """Every check's result for every tier, in tier then check order."""
+    """Every check's result: per tier (tier, then check order), then the stack-wide checks.
+
+    Independent checks run concurrently, each with its own deadline; probe pods the checks
+    created are removed before this returns.
+    """
     ctx = CheckContext(
         outputs=outputs,
         cluster=cluster,
         dns_server=options.dns_server,
         settle_timeout=options.settle_timeout,
         probe_image=options.probe_image,
+        outside_namespace=options.outside_namespace,
     )
-    results: list[CheckResult] = []
-    for tier in outputs.tiers.values():
-        for check in ALL_CHECKS:
-            results.extend(check(ctx, tier))
-    return results
+
+    def tier_results(tier: TierExport) -> list[CheckResult]:
+        return [result for check in TIER_CHECKS for result in check(ctx, tier)]
+
+    try:
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="verify") as pool:
+            per_tier = [pool.submit(tier_results, tier) for tier in outputs.tiers.values()]
+            stack_wide = [pool.submit(check, ctx) for check in STACK_CHECKS]
+            return [result for future in [*per_tier, *stack_wide] for result in future.result()]
+    finally:
+        cluster.close()

@@ -1,11 +1,24 @@
-"""The verifier's checks, one module per concern, each a function of (context, tier)."""
+"""The verifier's checks, one module per concern: per tier (context, tier) or stack-wide (context)."""
 
 from .discovery import check_discovery
 from .dns import check_dns
 from .endpoints import check_endpoints
+from .isolation import check_isolation
 from .objects import check_objects
 from .reachability import check_reachability
 
-ALL_CHECKS = (check_objects, check_endpoints, check_dns, check_discovery, check_reachability)
+#: Checks of one exported tier.
+TIER_CHECKS = (check_objects, check_endpoints, check_dns, check_discovery, check_reachability)
+#: Checks of the stack as a whole.
+STACK_CHECKS = (check_isolation,)
 
-__all__ = ["ALL_CHECKS", "check_discovery", "check_dns", "check_endpoints", "check_objects", "check_reachability"]
+__all__ = [
+    "STACK_CHECKS",
+    "TIER_CHECKS",
+    "check_discovery",
+    "check_dns",
+    "check_endpoints",
+    "check_isolation",
+    "check_objects",
+    "check_reachability",
+]

@@ -1,10 +1,16 @@
-"""3. DNS: the exported names are the live Service's, and the FQDN resolves to its cluster IP."""
+"""3. DNS: the exported names are the live Service's, and the FQDN resolves to its cluster IP.
+
+Resolution is retried until the answer is the cluster IP or the settle timeout passes: a cluster
+DNS that lags (its informer re-syncing after an API server restart, a cache holding an old
+answer) catches up. What cannot heal fails at once: no live Service to resolve.
+"""
 
 from __future__ import annotations
 
 from ..context import CheckContext, result, skipped
 from ..model import CheckResult, TierExport
 from ..network import resolve_a, route_decision
+from ..retry import eventually
 
 
 def check_dns(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
@@ -32,18 +38,25 @@ def _resolve(ctx: CheckContext, tier: TierExport, fqdn: str, cluster_ip: str | N
         route = route_decision(host)
         if not route.local:
             return skipped(tier, "dns.resolve", f"DNS server {ctx.dns_server}: {route.reason}")
-        answers, status = resolve_a(host, int(port), fqdn)
-        if answers is None:
-            return result(tier, "dns.resolve", False, f"{fqdn} @ {ctx.dns_server}: {status}")
-        return result(
-            tier, "dns.resolve", answers == {cluster_ip}, f"{fqdn} -> {sorted(answers)} (cluster IP {cluster_ip})"
-        )
-    ok, output = ctx.cluster.run_probe(tier.namespace, ["nslookup", fqdn], ctx.probe_image, ctx.settle_timeout)
-    if ok is None:
-        return skipped(tier, "dns.resolve", f"no --dns-server and {output}")
-    return result(
-        tier,
-        "dns.resolve",
-        bool(ok) and f"Address: {cluster_ip}" in output,
-        f"nslookup {fqdn} in a probe pod: {output[-200:]}",
-    )
+
+        def ask_server() -> tuple[bool, tuple[bool, str]]:
+            answers, status = resolve_a(host, int(port), fqdn)
+            if answers is None:
+                return False, (False, f"{fqdn} @ {ctx.dns_server}: {status}")
+            ok = answers == {cluster_ip}
+            return ok, (ok, f"{fqdn} -> {sorted(answers)} (cluster IP {cluster_ip})")
+
+        ok, detail = eventually(ask_server, timeout=ctx.settle_timeout)[1]
+        return result(tier, "dns.resolve", ok, detail)
+
+    def ask_in_pod() -> tuple[bool, tuple[bool | None, str]]:
+        ran, output = ctx.cluster.run_probe(tier.namespace, ["nslookup", fqdn], ctx.probe_image, ctx.settle_timeout)
+        if ran is None:
+            return True, (None, output)
+        ok = bool(ran) and f"Address: {cluster_ip}" in output
+        return ok, (ok, f"nslookup {fqdn} in a probe pod: {output[-200:]}")
+
+    found, detail = eventually(ask_in_pod, timeout=ctx.settle_timeout)[1]
+    if found is None:
+        return skipped(tier, "dns.resolve", f"no --dns-server and {detail}")
+    return result(tier, "dns.resolve", found, detail)

@@ -1,8 +1,10 @@
 """5. Reachability where the network allows: in-cluster URL, node ports, load balancer.
 
 HTTP tiers answer a GET; other tiers (a database) accept a TCP connection. In the cluster the
-request comes from where the tier's clients are: a probe pod for HTTP tiers, a pod of the tier
-wired to it (which its NetworkPolicy admits) for the others.
+request comes from where the tier's clients are: a pod of a tier wired to it (which its
+NetworkPolicy admits), else (a tier nobody in the stack calls, like the frontend) the
+verification's probe pod. Each endpoint is retried until it answers or the settle timeout passes,
+so a check right after a rollout does not fail on a moment's lag.
 
 No packet goes to an address whose route leaves this machine (see :mod:`verify.network`);
 such a check is reported as skipped, with the reason, never as passed.
@@ -10,22 +12,23 @@ such a check is reported as skipped, with the reason, never as passed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Optional
 from urllib.parse import urlsplit
 
 from ..cluster import internal_ip, is_simulated
-from ..context import CheckContext, result, skipped
+from ..context import CheckContext, result, running_pod, skipped
 from ..model import CheckResult, TierExport
 from ..network import http_get, route_decision, tcp_connect
+from ..retry import eventually
+
+Attempt = Callable[[], tuple[Optional[bool], str]]
 
 
 def check_reachability(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
     """Reach each endpoint a client would use: in the cluster, on every node port, at the LB."""
-    in_cluster = tier.urls.get("inCluster") or ""
-    if _is_http(in_cluster):
-        results = [_in_cluster_http(ctx, tier, in_cluster)]
-    else:
-        results = [_in_cluster_tcp(ctx, tier, in_cluster)]
+    results = [_in_cluster(ctx, tier, tier.urls.get("inCluster") or "")]
     if tier.node_port:
         results += _node_ports(ctx, tier, tier.node_port)
     if tier.service_type == "LoadBalancer":
@@ -37,42 +40,42 @@ def _is_http(url: str) -> bool:
     return url.startswith("http://")
 
 
-def _in_cluster_http(ctx: CheckContext, tier: TierExport, url: str) -> CheckResult:
-    # (no wget -T: Debian busybox 1.35 wget crashes with it; timeout bounds it instead)
-    command = ["timeout", "8", "wget", "-q", "-O", "-", url]
-    ok, output = ctx.cluster.run_probe(tier.namespace, command, ctx.probe_image, ctx.settle_timeout)
-    if ok is None:
-        return skipped(tier, "reach.inCluster", output)
-    return result(tier, "reach.inCluster", bool(ok), f"GET {url} from a probe pod: {'ok' if ok else output[-200:]}")
+def _until_reached(ctx: CheckContext, attempt: Attempt) -> tuple[Optional[bool], str]:
+    """Retry ``attempt`` until it succeeds, says it cannot run (None), or the settle timeout passes."""
+
+    def probe() -> tuple[bool, tuple[Optional[bool], str]]:
+        ok, detail = attempt()
+        return ok is None or bool(ok), (ok, detail)
+
+    return eventually(probe, timeout=ctx.settle_timeout)[1]
 
 
-def _in_cluster_tcp(ctx: CheckContext, tier: TierExport, url: str) -> CheckResult:
+def _in_cluster(ctx: CheckContext, tier: TierExport, url: str) -> CheckResult:
     parts = urlsplit(url)
-    if not parts.hostname or not parts.port:
-        return result(tier, "reach.inCluster", False, f"exported in-cluster URL {url!r} names no host:port")
-    # busybox/netcat: connect, send EOF, wait for the server to close (a database closes at once).
-    command = ["sh", "-c", f"nc -w 5 {parts.hostname} {parts.port} </dev/null"]
-    what = f"TCP {parts.hostname}:{parts.port}"
+    if not parts.hostname:
+        return result(tier, "reach.inCluster", False, f"exported in-cluster URL {url!r} names no host")
+    if _is_http(url):
+        # (no wget -T: Debian busybox 1.35 wget crashes with it; timeout bounds it instead)
+        command, what, success = ["timeout", "8", "wget", "-q", "-O", "-", url], f"GET {url}", "ok"
+    elif parts.port:
+        # busybox netcat: connect, send EOF, wait for the server to close (a database closes at once).
+        command = ["sh", "-c", f"nc -w 5 {parts.hostname} {parts.port} </dev/null"]
+        what, success = f"TCP {parts.hostname}:{parts.port}", "connected"
+    else:
+        return result(tier, "reach.inCluster", False, f"exported in-cluster URL {url!r} names no port")
+
+    where = "from the verification's probe pod"
+    attempt: Attempt = partial(ctx.cluster.run_probe, tier.namespace, command, ctx.probe_image, ctx.settle_timeout)
     for client, env in ctx.outputs.clients_of(tier):
-        pod = _running_pod(ctx, client)
-        if pod is None:
-            continue
-        ok, output = ctx.cluster.exec_in_pod(tier.namespace, pod, command)
-        if ok is None:
-            return skipped(tier, "reach.inCluster", output)
-        where = f"from pod {pod} ({client.key}, which calls it by {env})"
-        return result(tier, "reach.inCluster", bool(ok), f"{what} {where}: {'connected' if ok else output[-200:]}")
-    ok, output = ctx.cluster.run_probe(tier.namespace, command, ctx.probe_image, ctx.settle_timeout)
+        pod = running_pod(ctx, client)
+        if pod is not None:
+            where = f"from pod {pod} ({client.key}, which calls it by {env})"
+            attempt = partial(ctx.cluster.exec_in_pod, tier.namespace, pod, command)
+            break
+    ok, output = _until_reached(ctx, attempt)
     if ok is None:
         return skipped(tier, "reach.inCluster", output)
-    return result(tier, "reach.inCluster", bool(ok), f"{what} from a probe pod: {'connected' if ok else output[-200:]}")
-
-
-def _running_pod(ctx: CheckContext, tier: TierExport) -> Optional[str]:
-    for pod in ctx.cluster.pods(tier.namespace, tier.selector):
-        if (pod.get("status") or {}).get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp"):
-            return str(pod["metadata"]["name"])
-    return None
+    return result(tier, "reach.inCluster", ok, f"{what} {where}: {success if ok else output[-200:]}")
 
 
 def _reach(tier: TierExport, host: str, port: int) -> tuple[bool, str]:
@@ -106,8 +109,8 @@ def _node_ports(ctx: CheckContext, tier: TierExport, node_port: int) -> list[Che
         if not route.local:
             results.append(skipped(tier, check, route.reason))
             continue
-        ok, detail = _reach(tier, address, node_port)
-        results.append(result(tier, check, ok, detail))
+        ok, detail = _until_reached(ctx, partial(_reach, tier, address, node_port))
+        results.append(result(tier, check, bool(ok), detail))
     return results
 
 
@@ -122,5 +125,5 @@ def _load_balancer(ctx: CheckContext, tier: TierExport) -> CheckResult:
     route = route_decision(address)
     if not route.local:
         return skipped(tier, "reach.loadBalancer", route.reason)
-    ok, detail = _reach(tier, address, tier.port)
-    return result(tier, "reach.loadBalancer", ok, detail)
+    ok, detail = _until_reached(ctx, partial(_reach, tier, address, tier.port))
+    return result(tier, "reach.loadBalancer", bool(ok), detail)
