@@ -48,15 +48,20 @@ def test_what_cannot_be_observed_on_simulated_nodes_is_skipped_with_the_reason()
     results = run()
     node_port = by_check(results, "frontend", "reach.nodePort[kwok-node-0]")
     assert node_port.status is Status.SKIPPED
-    assert "simulated (kwok)" in node_port.detail
-    assert by_check(results, "frontend", "discovery.serviceEnv").status is Status.SKIPPED
+    assert node_port.detail == "127.0.10.1:30080: node kwok-node-0 is simulated (kwok), no kube-proxy serves node ports"
+    service_env = by_check(results, "frontend", "discovery.serviceEnv")
+    assert service_env.status is Status.SKIPPED
+    assert service_env.detail == (
+        "container environment not observable: every node is simulated (kwok): no kubelet, no kube-proxy, "
+        "pods run no process"
+    )
     resolve = by_check(results, "backend", "dns.resolve")
     assert resolve.status is Status.SKIPPED
-    assert "no probe pod" in resolve.detail
-    # A database is reached over TCP from its client tier's pod: recordings cannot exec.
+    assert resolve.detail == "no --dns-server and recorded cluster: no probe pod can run"
+    # A database is reached over TCP from a pod of the tier that calls it (backend): recordings cannot exec.
     database = by_check(results, "database", "reach.inCluster")
     assert database.status is Status.SKIPPED
-    assert database.detail in ("recorded cluster: no exec", "recorded cluster: no probe pod can run")
+    assert database.detail == "recorded cluster: no exec"
 
 
 def test_a_service_edited_by_hand_fails_naming_tier_and_check() -> None:
