@@ -66,12 +66,17 @@ def _in_cluster(ctx: CheckContext, tier: TierExport, url: str) -> CheckResult:
 
     where = "from the verification's probe pod"
     attempt: Attempt = partial(ctx.cluster.run_probe, tier.namespace, command, ctx.probe_image, ctx.settle_timeout)
-    for client, env in ctx.outputs.clients_of(tier):
+    clients = ctx.outputs.clients_of(tier)
+    for client, env in clients:
         pod = running_pod(ctx, client)
         if pod is not None:
             where = f"from pod {pod} ({client.key}, which calls it by {env})"
             attempt = partial(ctx.cluster.exec_in_pod, tier.namespace, pod, command)
             break
+    else:
+        if clients:  # its NetworkPolicy admits only them: a probe pod would prove nothing
+            callers = ", ".join(client.key for client, _ in clients)
+            return skipped(tier, "reach.inCluster", f"no running pod of {callers}, the tier(s) allowed to call it")
     ok, output = _until_reached(ctx, attempt)
     if ok is None:
         return skipped(tier, "reach.inCluster", output)
