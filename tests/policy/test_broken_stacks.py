@@ -3,7 +3,9 @@ the real pack. Each produces exactly its mandatory violations; the shipped stack
 
 from __future__ import annotations
 
+import json
 import runpy
+from pathlib import Path
 from typing import Any
 
 import pulumi_kubernetes as k8s
@@ -13,6 +15,8 @@ from components import ConfigError
 from components.args import Manifest
 from offline.evaluate import MAIN_PROGRAM
 from offline.policy_check import check_program, check_stack, main
+
+from .conftest import stack_config
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
@@ -30,9 +34,21 @@ def test_shipped_stacks_pass(stack: str) -> None:
     assert report.resources >= 17
 
 
-def test_make_policy_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_make_policy_exit_codes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["--stack", "prod"]) == 0
     assert "0 mandatory, 0 advisory violation(s): passed" in capsys.readouterr().out
+    # The dev stack judged by dev's config allowing ClusterIP only: its NodePort frontend blocks.
+    cluster_ip_only = tmp_path / "cluster-ip-only.json"
+    config = stack_config("dev") | {"allowed-service-types": {"allowedTypes": ["ClusterIP"]}}
+    cluster_ip_only.write_text(json.dumps(config))
+    assert main(["--stack", "dev", "--config", str(cluster_ip_only)]) == 1
+    out = capsys.readouterr().out
+    assert f"[mandatory]  allowed-service-types  ({SERVICE}: threetier-frontend)" in out
+    assert out.rstrip().endswith("1 mandatory, 0 advisory violation(s): BLOCKED")
+    unknown_policy = tmp_path / "unknown-policy.json"
+    unknown_policy.write_text(json.dumps({"no-such-policy": "mandatory"}))
+    assert main(["--stack", "dev", "--config", str(unknown_policy)]) == 2
+    assert "invalid policy config: unknown policies in config: no-such-policy" in capsys.readouterr().err
 
 
 def test_prod_with_a_load_balancer_database() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from policy.gate import PolicyPackServer, Violation
 
-from .conftest import analyze, compliant_app, find
+from .conftest import analyze, compliant_app, find, stack_config
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
@@ -208,6 +208,43 @@ def test_a_violating_object_gets_exactly_its_violation(
     [violation] = report.violations
     assert fragment in violation.message
     assert "Fix:" in violation.message
+
+
+def test_the_database_needs_no_probes(pack: PolicyPackServer) -> None:
+    # A database's readiness is not a stateless tier's: the probe rule leaves it to the tier.
+    objects = compliant_app()
+    drop_probe("readinessProbe", "database")(objects)
+    drop_probe("livenessProbe", "database")(objects)
+    assert analyze(pack, objects, "prod").violations == []
+
+
+def test_the_probe_rule_covers_exactly_the_tiers_its_config_names(pack: PolicyPackServer) -> None:
+    objects = compliant_app()
+    drop_probe("readinessProbe", "database")(objects)
+    config = stack_config("prod") | {"probes-on-stateless-tiers": {"tiers": ["frontend", "backend", "database"]}}
+    report = analyze(pack, objects, config)
+    assert report.summary() == {("probes-on-stateless-tiers", "mandatory", f"{DEPLOYMENT}: database-deployment")}
+    assert "container database: no readinessProbe" in report.violations[0].message
+
+
+def with_node_port(node_port: int) -> Objects:
+    objects = compliant_app()
+    set_service("frontend", type="LoadBalancer", ports=[{"port": 80, "targetPort": 8080, "nodePort": node_port}])(
+        objects
+    )
+    return objects
+
+
+@pytest.mark.parametrize("node_port", [30000, 32767])
+def test_node_ports_at_the_ends_of_the_range_are_fine(pack: PolicyPackServer, node_port: int) -> None:
+    assert analyze(pack, with_node_port(node_port), "prod").violations == []
+
+
+@pytest.mark.parametrize("node_port", [29999, 32768])
+def test_node_ports_just_outside_the_range_are_rejected(pack: PolicyPackServer, node_port: int) -> None:
+    report = analyze(pack, with_node_port(node_port), "prod")
+    assert report.summary() == {("node-port-range", "mandatory", f"{SERVICE}: frontend-service")}
+    assert f"nodePort {node_port} is outside 30000-32767" in report.violations[0].message
 
 
 def test_the_database_is_never_exposed(pack: PolicyPackServer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from policy.gate import PolicyPackServer
 
 from .conftest import analyze, compliant_app, find, service
@@ -56,16 +58,29 @@ def test_prod_needs_two_replicas_and_a_budget_for_stateless_tiers(pack: PolicyPa
     assert staging.mandatory == 0
 
 
-def test_two_services_with_one_node_port_are_rejected(pack: PolicyPackServer) -> None:
+def frontend_and_admin(node_port: int, admin_node_port: int) -> list[dict[str, Any]]:
+    """The compliant app with a NodePort frontend and a second NodePort Service for its admin port."""
     objects = compliant_app()
     find(objects, "Service", "frontend")["spec"].update(
-        type="NodePort", ports=[{"port": 80, "targetPort": 8080, "nodePort": 30080}]
+        type="NodePort", ports=[{"port": 80, "targetPort": 8080, "nodePort": node_port}]
     )
-    objects.append(service("frontend") | {"metadata": {"name": "frontend-admin", "namespace": "shop", "labels": {}}})
-    find(objects, "Service", "frontend-admin")["spec"].update(
-        type="NodePort", ports=[{"port": 81, "targetPort": 8080, "nodePort": 30080}]
-    )
-    report = analyze(pack, objects, "dev")
-    assert ("unique-node-ports", "mandatory", f"{SERVICE}: frontend-admin-service") in report.summary()
-    [duplicate] = [v for v in report.violations if v.policy == "unique-node-ports" and "frontend-admin:" in v.message]
-    assert "nodePort 30080 is also requested by Service shop/frontend" in duplicate.message
+    admin = service("frontend", "NodePort", port=81, node_port=admin_node_port)
+    admin["metadata"]["name"] = "frontend-admin"
+    return [*objects, admin]
+
+
+def test_two_services_with_one_node_port_are_rejected(pack: PolicyPackServer) -> None:
+    report = analyze(pack, frontend_and_admin(30080, 30080), "dev")
+    # Both claimants are named: the API server would reject whichever comes second.
+    assert report.summary() == {
+        ("unique-node-ports", "mandatory", f"{SERVICE}: frontend-service"),
+        ("unique-node-ports", "mandatory", f"{SERVICE}: frontend-admin-service"),
+    }
+    assert sorted(v.message.split(";")[0] for v in report.violations) == [
+        "Service shop/frontend-admin: nodePort 30080 is also requested by Service shop/frontend",
+        "Service shop/frontend: nodePort 30080 is also requested by Service shop/frontend-admin",
+    ]
+
+
+def test_distinct_node_ports_are_fine(pack: PolicyPackServer) -> None:
+    assert analyze(pack, frontend_and_admin(30080, 30081), "dev").violations == []
