@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components import ConfigError, parse_settings
+from components import ConfigError, SecretFile, ThreeTierAppArgs, TierArgs, parse_settings
 from components.config import TIER_DEFAULTS
 
 
@@ -151,3 +151,38 @@ def test_all_problems_are_reported_at_once() -> None:
         "threetier:frontend.port",
         "threetier:database.image",
     }
+
+
+def app_args(**overrides: Any) -> ThreeTierAppArgs:
+    tiers = {
+        "frontend": TierArgs(image="threetier/frontend:1.0.0", port=80, target_port=8080),
+        "backend": TierArgs(image="threetier/backend:1.1.0", port=8080),
+        "database": TierArgs(image="threetier/database:1.1.0", port=5432, health_path=None),
+    }
+    return ThreeTierAppArgs(namespace="shop", **{**tiers, **overrides})
+
+
+@pytest.mark.parametrize("length", [16, 32, 128])
+def test_password_lengths_inside_the_bounds_are_accepted(length: int) -> None:
+    assert app_args(password_length=length).validate() == []
+
+
+@pytest.mark.parametrize("length", [15, 129])
+def test_password_lengths_outside_the_bounds_name_the_key(length: int) -> None:
+    [problem] = app_args(password_length=length).validate(key_prefix="threetier:")
+    assert problem.key == "threetier:passwordLength"
+    assert problem.message == f"{length} is not valid; allowed values: an integer from 16 to 128"
+
+
+def test_an_env_var_that_also_carries_a_secret_file_path_is_rejected() -> None:
+    args = TierArgs(
+        image="api:1.0.0",
+        port=80,
+        env={"TOKEN_FILE": "/tmp/token", "LOG_LEVEL": "info"},
+        secret_files=(SecretFile("api-token", "token", "TOKEN_FILE"),),
+    )
+    [problem] = args.validate("api")
+    assert problem.key == "api.env"
+    assert problem.message == "TOKEN_FILE also carries a Secret file's path; allowed: one source per variable"
+    without_clash = TierArgs(image="api:1.0.0", port=80, env={"LOG_LEVEL": "info"}, secret_files=args.secret_files)
+    assert without_clash.validate("api") == []
