@@ -68,8 +68,8 @@ down: venv ## destroy STACK and remove it
 verify: venv ## post-deploy verification of a deployed STACK
 	hack/stack.sh verify $(STACK)
 
-integration: venv ## integration suite against the local cluster
-	$(VENV)/bin/pytest $(PYTEST_FLAGS) -m integration tests/integration
+integration: venv ## integration suite against the local cluster (fails when no cluster answers)
+	THREETIER_REQUIRE_CLUSTER=1 $(VENV)/bin/pytest $(PYTEST_FLAGS) -m integration tests/integration
 
 clean: ## remove rendered manifests and caches in the clone (not the toolchain cache)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

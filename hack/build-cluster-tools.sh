@@ -166,6 +166,23 @@ build_metallb() {
   link_tool metallb "$v" metallb-controller
 }
 
+build_kube_router() {
+  # Through a wrapper module (hack/gomod/kube-router): `go install kube-router@v1.6.1` would ask the
+  # proxy for the module's version list (its deprecation check), which the proxy refuses (403).
+  # The wrapper's go.sum pins every hash, github.com/osrg/gobgp/v3 v3.14.0's included (the checksum
+  # database has no entry for it; the proxy serves it; its hash was recorded with GONOSUMDB once).
+  local v="$KUBE_ROUTER_VERSION"
+  if ! have_tool kube-router "$v" kube-router; then
+    local out; out="$(tool_dir kube-router "$v")/bin"; mkdir -p "$out"
+    log "building kube-router $v (github.com/cloudnativelabs/kube-router through hack/gomod/kube-router)"
+    (cd "$REPO_ROOT/hack/gomod/kube-router" && timed "kube-router-$v" \
+      go build "${GO_BUILD_FLAGS[@]}" -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/pkg/version.Version=$v" \
+      -o "$out/kube-router.partial" github.com/cloudnativelabs/kube-router/cmd/kube-router)
+    mv "$out/kube-router.partial" "$out/kube-router"
+  fi
+  link_tool kube-router "$v" kube-router
+}
+
 main() {
   mkdir -p "$TOOLCHAIN_CACHE" "$TOOLCHAIN_BIN"
   local start=$SECONDS
@@ -174,6 +191,7 @@ main() {
   build_kwok
   build_coredns
   build_metallb
+  build_kube_router
   log "cluster toolchain ready in $TOOLCHAIN_BIN ($((SECONDS - start)) s)"
 }
 

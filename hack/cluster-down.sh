@@ -17,5 +17,6 @@ fi
 shopt -s nullglob
 for file in "$RUN_DIR"/kwok-*.pid "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"/pids/*.pid; do stop_pid "$file"; done
 rm -rf "$KWOK_WORKDIR" "$RUN_DIR" "$LOG_DIR" "$CLUSTER_KUBECONFIG" \
-  "$TOOLCHAIN_DIR/Corefile" "$TOOLCHAIN_DIR/dns-server" "$TOOLCHAIN_DIR/lb-pool" "$TOOLCHAIN_DIR/probe-image"
+  "$TOOLCHAIN_DIR/Corefile" "$TOOLCHAIN_DIR/dns-server" "$TOOLCHAIN_DIR/lb-pool" "$TOOLCHAIN_DIR/probe-image" \
+  "$TOOLCHAIN_DIR/node-mode"
 log "cluster '$CLUSTER_NAME' is down and its data deleted"

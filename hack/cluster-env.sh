@@ -54,6 +54,8 @@ NODE_POD_CIDR=10.244.0.0/24
 # is $HOST_VETH_IP:53, forwarded to CoreDNS on $DNS_ADDRESS:$DNS_PORT.
 CLUSTER_DNS_IP=10.96.0.10
 NODE_STATE_DIR="$TOOLCHAIN_DIR/node"
+# kube-router (NetworkPolicy enforcer) health endpoint, inside the node namespace.
+KUBE_ROUTER_HEALTH_PORT=20244
 if [ "$NODE_MODE" = real ]; then
   # LoadBalancer addresses must be reachable through the veth (loopback ones never leave lo).
   LB_POOL=198.18.20.1-198.18.20.50

@@ -25,11 +25,13 @@ SCHEDULER_PORT="${THREETIER_SCHEDULER_PORT:-32762}"
 DNS_PORT="${THREETIER_DNS_PORT:-${DNS_PORT:-1053}}"
 METALLB_METRICS_PORT="${THREETIER_METALLB_METRICS_PORT:-${METALLB_METRICS_PORT:-17472}}"
 CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
+# Set when this run restarts a control plane that was down: its clients then start afresh.
+CONTROL_PLANE_RESTARTED=0
 
 ready_nodes() { kubectl_ get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
 
 real_node_ready() {
-  pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy && node_ready "$NODE_NAME"
+  pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy && pid_alive kube-router && node_ready "$NODE_NAME"
 }
 
 nodes_ready() {
@@ -124,6 +126,7 @@ create_control_plane() {
       # alive and `kwokctl stop` does not wait for them (a half-stopped kube-apiserver then keeps
       # the cluster down): stop every component by pid first, then start them all on the kept data.
       log "restarting existing kwok cluster $CLUSTER_NAME (data kept in $CLUSTER_DIR/etcd)"
+      CONTROL_PLANE_RESTARTED=1
       local f
       for f in "$CLUSTER_DIR"/pids/*.pid; do [ -f "$f" ] && stop_pid "$f"; done
       kwokctl start cluster --name "$CLUSTER_NAME" --timeout 2m \
@@ -172,7 +175,7 @@ YAML
     "[ \"\$(kubectl --kubeconfig '$CLUSTER_KUBECONFIG' --context '$CONTEXT' get nodes --no-headers | awk '\$2 == \"Ready\"' | wc -l)\" -ge $NODE_COUNT ]"
 }
 
-dns_answers() { # dns_answers NAME: CoreDNS on the loopback port returns at least one A record
+dns_a() { # dns_a NAME: the A records CoreDNS (on the loopback port) returns for NAME, one per line
   python3 - "$1" "$DNS_ADDRESS" "$DNS_PORT" <<'PY'
 import socket, struct, sys
 name, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -182,12 +185,30 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1)
 s.sendto(query, (host, port))
 data = s.recv(512)
-raise SystemExit(0 if struct.unpack(">H", data[6:8])[0] > 0 else 1)
+answers, offset = struct.unpack(">H", data[6:8])[0], 12
+while data[offset]:
+    offset += data[offset] + 1
+offset += 5
+for _ in range(answers):
+    offset += 2 if data[offset] & 0xC0 == 0xC0 else data.index(0, offset) + 1 - offset
+    rtype, _, _, length = struct.unpack(">HHIH", data[offset : offset + 10])
+    offset += 10
+    if rtype == 1:
+        print(socket.inet_ntoa(data[offset : offset + length]))
+    offset += length
 PY
+}
+
+dns_answers() { # dns_answers NAME: CoreDNS returns at least one A record for NAME
+  [ -n "$(dns_a "$1" 2>/dev/null)" ]
 }
 
 start_coredns() {
   echo "$DNS_ADDRESS:$DNS_PORT" >"$TOOLCHAIN_DIR/dns-server"
+  if pid_alive coredns && [ "$CONTROL_PLANE_RESTARTED" = 1 ]; then
+    # Its informer would re-sync with the restarted API server only after a watch backoff: start afresh.
+    stop_pid "$RUN_DIR/coredns.pid"
+  fi
   pid_alive coredns && return
   port_in_use "$DNS_PORT" udp && die "udp port $DNS_PORT is already in use by a process this script did not start; stop it or set THREETIER_DNS_PORT"
   cat >"$TOOLCHAIN_DIR/Corefile" <<COREFILE
@@ -209,6 +230,9 @@ COREFILE
 }
 
 start_metallb() {
+  if pid_alive metallb-controller && [ "$CONTROL_PLANE_RESTARTED" = 1 ]; then
+    stop_pid "$RUN_DIR/metallb-controller.pid"
+  fi
   pid_alive metallb-controller && return
   local crds; crds="$(tool_dir metallb "$METALLB_VERSION")/crds"
   [ -f "$crds/metallb.io_ipaddresspools.yaml" ] || die "MetalLB CRDs missing in $crds: run hack/build-cluster-tools.sh"
@@ -235,6 +259,51 @@ YAML
     bash -c "kill -0 \$(cat '$RUN_DIR/metallb-controller.pid') && exec 3<>/dev/tcp/127.0.0.1/$METALLB_METRICS_PORT"
 }
 
+# --- ready means serving -----------------------------------------------------------------------
+# A new Service must get a cluster IP that CoreDNS answers, a load-balancer address from MetalLB and,
+# on the real node, kube-proxy's rules: proof that every component started here talks to the
+# current API server (after a restart they may still hold a broken watch).
+CANARY_NAMESPACE=kube-system
+
+canary_dns_ok() { [ "$(dns_a "$1.$CANARY_NAMESPACE.svc.cluster.local" 2>/dev/null)" = "$2" ]; }
+canary_lb_ok() { [ -n "$(kubectl_ get service "$1" -n "$CANARY_NAMESPACE" -o jsonpath='{.status.loadBalancer.ingress[0].ip}' 2>/dev/null)" ]; }
+canary_proxy_ok() { in_node_netns iptables-save 2>/dev/null | grep -q -- "-d $1/32 .*$CANARY_NAMESPACE/$2:"; }
+in_node_netns() { nsenter --net="/run/netns/$NODE_NETNS" "$@"; }
+
+# wait_or_restart SECONDS WHAT PROCESS RESTART_FUNCTION CHECK...: wait for CHECK; if it never holds,
+# restart PROCESS (by pid) with RESTART_FUNCTION once and wait again.
+wait_or_restart() {
+  local timeout="$1" what="$2" process="$3" restart="$4"; shift 4
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    if ((SECONDS >= deadline)); then
+      log "$what not seen after ${timeout}s: restarting $process"
+      stop_pid "$RUN_DIR/$process.pid"
+      "$restart"
+      wait_for "$timeout" "$what (after restarting $process; log: $LOG_DIR/$process.log)" "$@"
+      return
+    fi
+    sleep 0.2
+  done
+}
+
+restart_kube_proxy() { "$REPO_ROOT/hack/node-up.sh" >/dev/null; }
+
+confirm_serving() {
+  local name="cluster-up-canary-$RANDOM$RANDOM" start=$SECONDS ip
+  kubectl_ create service loadbalancer "$name" -n "$CANARY_NAMESPACE" --tcp=80:8080 >/dev/null \
+    || die "cannot create the readiness canary Service $CANARY_NAMESPACE/$name"
+  # shellcheck disable=SC2064
+  trap "kubectl --kubeconfig '$CLUSTER_KUBECONFIG' --context '$CONTEXT' delete service '$name' -n '$CANARY_NAMESPACE' --wait=false >/dev/null 2>&1 || true" EXIT
+  ip=$(kubectl_ get service "$name" -n "$CANARY_NAMESPACE" -o jsonpath='{.spec.clusterIP}')
+  wait_or_restart 20 "CoreDNS answering $name with $ip" coredns start_coredns canary_dns_ok "$name" "$ip"
+  wait_or_restart 20 "MetalLB assigning $name an address" metallb-controller start_metallb canary_lb_ok "$name"
+  if [ "$NODE_MODE" = real ]; then
+    wait_or_restart 20 "kube-proxy programming $name ($ip)" kube-proxy restart_kube_proxy canary_proxy_ok "$ip" "$name"
+  fi
+  log "serving: a new Service resolves, gets a load-balancer address$([ "$NODE_MODE" = real ] && echo " and kube-proxy rules") ($((SECONDS - start)) s)"
+}
+
 main() {
   if [ "${1:-}" = "--dry-run" ]; then
     # What kwokctl would run for a new cluster: every binary is a local path, nothing is fetched.
@@ -246,7 +315,8 @@ main() {
     exit 0
   fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  if healthy; then print_info; exit 0; fi
+  echo "$NODE_MODE" >"$TOOLCHAIN_DIR/node-mode"
+  if healthy; then confirm_serving; print_info; exit 0; fi
   "$REPO_ROOT/hack/build-cluster-tools.sh" || die "building the cluster toolchain failed (see above); fix it and rerun 'make cluster-up'"
   require_tools
   local start=$SECONDS
@@ -257,6 +327,7 @@ main() {
   if [ "$NODE_MODE" = real ]; then
     "$REPO_ROOT/hack/node-up.sh" || die "the real node did not come up (logs: $LOG_DIR/); THREETIER_NODE=kwok runs simulated nodes instead"
   fi
+  confirm_serving
   log "cluster up in $((SECONDS - start)) s"
   print_info
 }

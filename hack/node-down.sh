@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stop the real node (called by hack/cluster-down.sh) and remove everything hack/node-up.sh made:
-# kubelet and kube-proxy (by pid), every container and its shim, containerd (by pid), the pods'
+# kube-router, kubelet and kube-proxy (by pid), every container and its shim, containerd (by pid), the pods'
 # network namespaces and mounts under .toolchain/node, the node's namespace, veth, routes and
 # iptables chain. Idempotent: each step tolerates its part being gone already.
 set -euo pipefail
@@ -50,6 +50,8 @@ remove_cgroups() { # runc's per-container cgroups (cgroup v1, cgroupfs driver): 
 
 main() {
   [ "$(id -u)" = 0 ] || { [ ! -d "$NODE_STATE_DIR" ] && ! network_is_up && exit 0; die "stopping the real node needs root"; }
+  # kube-router's chains and ipsets live in the node namespace: they go with it (network_down).
+  stop_pid "$RUN_DIR/kube-router.pid"
   stop_pid "$RUN_DIR/kube-proxy.pid"
   stop_pid "$RUN_DIR/kubelet.pid"
   remove_containers

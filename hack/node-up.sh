@@ -2,7 +2,8 @@
 # Start the real node of the local cluster (called by hack/cluster-up.sh when THREETIER_NODE=real):
 #   network namespace + veth (hack/node-network.sh), Debian's containerd + runc + CNI plugins,
 #   the app's images (hack/build-images.sh, imported into containerd), kubelet and kube-proxy from
-#   the control plane's own Kubernetes build, and the kube-dns Service pods use as nameserver.
+#   the control plane's own Kubernetes build, kube-router's firewall enforcing NetworkPolicies,
+#   and the kube-dns Service pods use as nameserver.
 # Every process runs inside the node's network namespace (nsenter --net: same filesystem, so
 # kubelet's volume mounts are the ones containerd sees). Idempotent; needs root.
 set -euo pipefail
@@ -34,7 +35,7 @@ require_root_and_packages() {
       || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
       || die "could not install ${missing[*]} with apt-get (versions pinned in hack/versions-node.env)"
   fi
-  for name in kubelet kube-proxy; do
+  for name in kubelet kube-proxy kube-router; do
     [ -x "$TOOLCHAIN_BIN/$name" ] || die "$name missing in $TOOLCHAIN_BIN: run hack/build-cluster-tools.sh"
   done
   [ -x "$CNI_BIN_DIR/bridge" ] || die "CNI plugins missing in $CNI_BIN_DIR (package containernetworking-plugins)"
@@ -232,6 +233,22 @@ ports:
 YAML
 }
 
+start_network_policy_enforcer() {
+  pid_alive kube-router && return
+  # Bridged pod-to-pod frames must traverse iptables for the policies to see them.
+  in_node sysctl -qw net.bridge.bridge-nf-call-iptables=1
+  log "starting kube-router $KUBE_ROUTER_VERSION (NetworkPolicy firewall only) in $NODE_NETNS"
+  start_background kube-router "${IN_NODE[@]}" kube-router --kubeconfig "$NODE_KUBECONFIG" \
+    --hostname-override "$NODE_NAME" --run-firewall=true --run-router=false --run-service-proxy=false \
+    --enable-cni=false --health-port "$KUBE_ROUTER_HEALTH_PORT" \
+    --service-cluster-ip-range "$SERVICE_CIDR" --service-node-port-range 30000-32767 \
+    --iptables-sync-period 5m
+}
+
+enforcer_synced() { # kube-router answers healthz once its controllers have synced
+  in_node python3 -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$KUBE_ROUTER_HEALTH_PORT/healthz', timeout=2).status != 200)"
+}
+
 kube_proxy_synced() { # kube-proxy's healthz answers 200 once it has programmed the rules
   in_node python3 -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:10256/healthz', timeout=2).status != 200)"
 }
@@ -247,7 +264,10 @@ main() {
   start_kubelet
   start_kube_proxy
   wait_for 120 "node $NODE_NAME Ready (log: $LOG_DIR/kubelet.log)" node_ready "$NODE_NAME"
+  # kube-router finds its node by name: only once the kubelet has registered it.
+  start_network_policy_enforcer
   wait_for 60 "kube-proxy to sync its rules (log: $LOG_DIR/kube-proxy.log)" kube_proxy_synced
+  wait_for 60 "kube-router to enforce NetworkPolicies (log: $LOG_DIR/kube-router.log)" enforcer_synced
   log "real node $NODE_NAME ready in $((SECONDS - start)) s (InternalIP $NODE_IP, pods $NODE_POD_CIDR)"
 }
 
