@@ -1,8 +1,11 @@
-"""Integration fixtures: a client for a live cluster.
+"""Integration fixtures: a client for a live cluster, the node mode it was started in, the engine.
 
 The cluster is the local one (``make cluster-up`` writes ``.toolchain/kubeconfig``) or your own
-(``KUBECONFIG=...``).  With neither, every integration test is skipped with that reason; a
-configured cluster that does not answer is a failure, not a skip.
+(``KUBECONFIG=...``). ``make integration`` asks for one (``THREETIER_REQUIRE_CLUSTER=1``): then a
+missing or silent cluster fails the run. Run by hand without it, no configured cluster skips the
+tests with that reason; a configured cluster that does not answer is a failure either way.
+``make cluster-up`` records the node mode it was asked for (``.toolchain/node-mode``): when that
+is ``real``, a real node that did not join fails the tests instead of turning traffic into skips.
 """
 
 from __future__ import annotations
@@ -22,7 +25,19 @@ from verify.cluster import internal_ip, is_simulated
 ROOT = Path(__file__).resolve().parents[2]
 TOOLCHAIN = ROOT / ".toolchain"
 LOCAL_KUBECONFIG = TOOLCHAIN / "kubeconfig"
+NODE_MODE_RECORD = TOOLCHAIN / "node-mode"
 T = TypeVar("T")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "disruptive: restarts cluster components or tears a shared deployment down; runs last"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Disruptive tests run after every other one, in their file order."""
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
 
 
 def kubeconfig_path() -> Path:
@@ -36,15 +51,30 @@ def is_local_cluster() -> bool:
     return kubeconfig_path().resolve() == LOCAL_KUBECONFIG.resolve()
 
 
+def cluster_required() -> bool:
+    """``make integration`` sets THREETIER_REQUIRE_CLUSTER=1: no cluster is then a failure, not a skip."""
+    return os.environ.get("THREETIER_REQUIRE_CLUSTER") == "1"
+
+
+def requested_node_mode() -> str | None:
+    """The node mode ``make cluster-up`` was asked for (real or kwok), for the local cluster."""
+    if is_local_cluster() and NODE_MODE_RECORD.exists():
+        return NODE_MODE_RECORD.read_text().strip()
+    return None
+
+
 @pytest.fixture(scope="session")
 def api_client() -> client.ApiClient:
-    """A kubernetes client for the configured cluster (skips when none is configured)."""
+    """A kubernetes client for the configured cluster (see the module docstring for skip/fail)."""
     path = kubeconfig_path()
     if not path.exists():
-        pytest.skip(
+        message = (
             f"no cluster configured: {path} does not exist "
             "(run `make cluster-up`, or export KUBECONFIG for your own cluster)"
         )
+        if cluster_required():
+            pytest.fail(message)
+        pytest.skip(message)
     api = config.new_client_from_config(config_file=str(path))
     try:
         response = api.call_api("GET", f"{api.configuration.host}/readyz", _request_timeout=10)
@@ -55,12 +85,6 @@ def api_client() -> client.ApiClient:
     if ready != "ok":
         pytest.fail(f"the cluster in {path} is not ready: /readyz says {ready!r}")
     return api
-
-
-@pytest.fixture(scope="session")
-def kube(api_client: client.ApiClient) -> client.ApiClient:
-    """Alias of ``api_client``: the kubernetes client for the configured cluster."""
-    return api_client
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +103,33 @@ def discovery(api_client: client.ApiClient) -> client.DiscoveryV1Api:
 
 
 @pytest.fixture(scope="session")
+def networking(api_client: client.ApiClient) -> client.NetworkingV1Api:
+    return client.NetworkingV1Api(api_client)
+
+
+@pytest.fixture(scope="session")
 def custom(api_client: client.ApiClient) -> client.CustomObjectsApi:
     return client.CustomObjectsApi(api_client)
+
+
+@pytest.fixture(scope="session")
+def real_traffic(core: client.CoreV1Api) -> bool:
+    """True when a node runs real pods; with ``make cluster-up`` asked for one, it must be there and Ready."""
+    serialize = core.api_client.sanitize_for_serialization
+    nodes = [serialize(node) for node in core.list_node().items]
+    real = [node for node in nodes if not is_simulated(node)]
+    if requested_node_mode() == "real":
+        ready = [
+            node
+            for node in real
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"].get("conditions") or [])
+        ]
+        if not ready:
+            pytest.fail(
+                "make cluster-up was asked for a real node (.toolchain/node-mode = real) but no real node is "
+                f"Ready (nodes: {[node['metadata']['name'] for node in nodes]}); see .toolchain/logs/kubelet.log"
+            )
+    return bool(real)
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +142,12 @@ def dns_server() -> tuple[str, int]:
     record = TOOLCHAIN / "dns-server"
     if not recorded:
         if not record.exists():
-            pytest.skip(
+            message = (
                 f"no cluster DNS server known: set THREETIER_DNS_SERVER=host:port or run `make cluster-up` ({record})"
             )
+            if cluster_required():
+                pytest.fail(message)
+            pytest.skip(message)
         recorded = record.read_text().strip()
     host, _, port = recorded.rpartition(":")
     return host, int(port)
@@ -110,33 +162,35 @@ def namespace(core: client.CoreV1Api) -> Iterator[str]:
     delete_namespace(name, core)
 
 
-def delete_namespace(namespace: str, core: client.CoreV1Api) -> None:
-    """Delete ``namespace`` (if it exists) and wait until it is gone."""
+def delete_namespace(namespace: str, core: client.CoreV1Api, wait: bool = True) -> None:
+    """Delete ``namespace`` (if it exists); with ``wait``, until it is gone."""
     try:
         core.delete_namespace(namespace)
     except client.ApiException as error:
         if error.status != 404:
             raise
+    if wait:
+        wait_until(f"namespace {namespace} to be deleted", lambda: namespace_gone(core, namespace), timeout=120)
 
-    def gone() -> bool:
-        try:
-            core.read_namespace(namespace)
-        except client.ApiException as error:
-            return error.status == 404
-        return False
 
-    wait_until(f"namespace {namespace} to be deleted", gone, timeout=120)
+def namespace_gone(core: client.CoreV1Api, namespace: str) -> bool:
+    """The namespace no longer exists."""
+    try:
+        core.read_namespace(namespace)
+    except client.ApiException as error:
+        return error.status == 404
+    return False
 
 
 def wait_until(what: str, probe: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.5) -> T:
-    """Poll ``probe`` until it returns a truthy value; fail with ``what`` at the deadline."""
+    """Poll ``probe`` until it returns a truthy value; fail with ``what`` (and the last value) at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
         if value:
             return value
         if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last: {value!r})")
         time.sleep(interval)
 
 
@@ -144,12 +198,6 @@ def node_addresses(core: client.CoreV1Api) -> dict[str, str]:
     """Every node's InternalIP, by node name."""
     serialize = core.api_client.sanitize_for_serialization
     return {str(node.metadata.name): internal_ip(serialize(node)) or "" for node in core.list_node().items}
-
-
-def has_real_node(core: client.CoreV1Api) -> bool:
-    """True when a node runs real pods (the local cluster's real node), False with kwok nodes only."""
-    serialize = core.api_client.sanitize_for_serialization
-    return any(not is_simulated(serialize(node)) for node in core.list_node().items)
 
 
 def probe_image() -> str:
@@ -181,3 +229,7 @@ def restricted_pod_spec(page: str = "smoke") -> dict[str, Any]:
             }
         ],
     }
+
+
+# The engine and the stacks it deploys: session fixtures defined next to their helpers.
+from .stacks import deployments, engine  # noqa: E402, F401

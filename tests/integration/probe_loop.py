@@ -29,6 +29,8 @@ class ProbeLoop:
         self.max_seconds = max_seconds
         self.requests = 0
         self.failures: list[str] = []
+        #: Set when the loop ended on its own bound (count or time) instead of :meth:`stop`.
+        self.capped = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="probe-loop", daemon=True)
 
@@ -44,7 +46,10 @@ class ProbeLoop:
 
     def _run(self) -> None:
         deadline = time.monotonic() + self.max_seconds
-        while not self._stop.is_set() and self.requests < self.max_requests and time.monotonic() < deadline:
+        while not self._stop.is_set():
+            if self.requests >= self.max_requests or time.monotonic() >= deadline:
+                self.capped = True
+                return
             self.requests += 1
             try:
                 with urllib.request.urlopen(self.url, timeout=3) as response:

@@ -1,8 +1,8 @@
 """The real Pulumi CLI (built by `make toolchain`) accepts the project and stack files.
 
-`pulumi up` itself cannot run here (docs/pulumi-engine.md): the language host and the providers
-are not buildable. What the CLI alone can check is checked: it loads Pulumi.yaml (typed config
-with defaults) and every stack file, and resolves each declared key.
+Needs the CLI only (no language host, no providers): it loads Pulumi.yaml (typed config with
+defaults) and every stack file, resolves each declared key, and `stack init` leaves the stack file
+as it is (it carries the local passphrase's salt). The deployments themselves: test_engine.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PULUMI = TOOLCHAIN / "bin" / "pulumi"
 
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
-    """The project's Pulumi files in a scratch dir (stack init writes an encryption salt into them)."""
+    """The project's Pulumi files in a scratch dir, with a state backend of its own."""
     if not PULUMI.exists():
         pytest.fail(f"{PULUMI} missing: run `make toolchain`")
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
@@ -51,6 +51,9 @@ def pulumi(project: Path, *args: str) -> str:
 def test_the_cli_resolves_every_declared_key_of_each_stack(project_copy: Path, stack: str) -> None:
     assert pulumi(project_copy, "version").strip() == "v3.259.0"
     pulumi(project_copy, "stack", "init", stack)
+    # The stack file carries the salt of the local passphrase: stack init leaves it byte for byte.
+    stack_file_name = f"Pulumi.{stack}.yaml"
+    assert (project_copy / "stacks" / stack_file_name).read_bytes() == (ROOT / "stacks" / stack_file_name).read_bytes()
     config = json.loads(pulumi(project_copy, "config", "--stack", stack, "--json"))
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     assert set(config) == {f"threetier:{key}" for key in declared}

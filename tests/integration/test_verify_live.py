@@ -1,71 +1,94 @@
-"""The verifier against the live local cluster: a deployed stack verifies; broken deployments fail
-with the tier and the check named."""
+"""The verifier against the live local cluster: the engine's deployments verify, with every
+isolation edge as declared; broken deployments fail with the tier and the check named, and verify
+again once put back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from .conftest import delete_namespace, has_real_node
-from .deploy import deploy, exported_outputs, kubectl, results_by_check, verify
+from .conftest import wait_until
+from .stacks import STACKS, Deployed, Deployments, kubectl, results_by_check, verify_outputs
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("verify")
-
-
-@pytest.fixture(scope="module", params=["dev", "staging", "prod"])
-def deployed(
-    request: pytest.FixtureRequest, core: client.CoreV1Api, work: Path
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    stack: str = request.param
-    outputs = exported_outputs(deploy(stack, work / stack), core)
-    yield stack, outputs
-    delete_namespace(outputs["namespace"], core)
+#: Every (source, target) the isolation check tries, and whether the stack's policies allow it.
+EDGES = {
+    ("frontend", "backend"): True,
+    ("frontend", "database"): False,
+    ("backend", "frontend"): True,
+    ("backend", "database"): True,
+    ("database", "frontend"): True,
+    ("database", "backend"): False,
+    ("outside", "frontend"): True,
+    ("outside", "backend"): False,
+    ("outside", "database"): False,
+}
 
 
-def test_a_deployed_stack_verifies(deployed: tuple[str, dict[str, Any]], work: Path, real_traffic: bool) -> None:
-    stack, outputs = deployed
-    status, report = verify(stack, outputs, work)
-    checks = results_by_check(report)
-    assert report["summary"]["failed"] == 0, [r for r in report["results"] if r["status"] == "failed"]
-    assert status == 0
-    for tier in ("frontend", "backend", "database"):
-        for check in (
-            "objects.type",
-            "objects.clusterIP",
-            "objects.nodePort",
-            "endpoints.ready",
-            "dns.names",
-            "dns.resolve",
-        ):
-            assert checks[(tier, check)]["status"] == "passed", (tier, check)
-    assert checks[("frontend", "discovery.env")]["status"] == "passed"
-    assert checks[("backend", "discovery.env")]["status"] == "passed"
-    if outputs["frontend"]["serviceType"] == "LoadBalancer":
-        assert checks[("frontend", "objects.loadBalancer")]["status"] == "passed"
-    reach = [r for r in report["results"] if r["check"].startswith("reach.")]
-    assert {r["tier"] for r in reach} == {"frontend", "backend", "database"}
-    if real_traffic:
-        # The real node: every endpoint answers, nothing is skipped.
-        assert all(r["status"] == "passed" for r in reach), reach
-        assert report["summary"]["skipped"] == 0, [r for r in report["results"] if r["status"] == "skipped"]
-    else:
-        # Simulated nodes carry no traffic: reachability is skipped with the reason, never passed.
-        assert all(r["status"] == "skipped" and r["detail"] for r in reach)
+def isolation_results(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
+    """``isolation[a->b]`` results by (a, b)."""
+    found = {}
+    for item in report["results"]:
+        if item["check"].startswith("isolation["):
+            source, target = item["check"].removeprefix("isolation[").rstrip("]").split("->")
+            found[(source, target)] = item
+    return found
 
 
-@pytest.fixture(scope="module")
-def real_traffic(core: client.CoreV1Api) -> bool:
-    """True when a node runs real pods (the local cluster's real node), False with kwok nodes only."""
-    return has_real_node(core)
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_allowed_edge_connects_and_every_denied_edge_is_refused(
+    stack: str, deployments: Deployments, real_traffic: bool
+) -> None:
+    deployed = deployments.get(stack)
+    _, report = verify_outputs(stack, deployed.outputs, deployments.work)
+    edges = isolation_results(report)
+    assert set(edges) == set(EDGES)
+    assert results_by_check(report)[("*", "isolation.policies")]["status"] == "passed"
+    for (source, target), allowed in EDGES.items():
+        item = edges[(source, target)]
+        if not real_traffic:
+            assert item["status"] == "skipped" and "simulated" in item["detail"], item
+            continue
+        assert item["status"] == "passed", item
+        assert ("connected" if allowed else "refused") in item["detail"], item
+
+
+def test_a_network_policy_deleted_by_hand_fails_verification_naming_the_edge_that_opened(
+    deployments: Deployments, real_traffic: bool
+) -> None:
+    if not real_traffic:
+        pytest.skip("every node is simulated (kwok): no traffic, no policy enforcement")
+    deployed = deployments.get("staging")
+    namespace = deployed.namespace
+    # Without these two, nothing selects the database pods any more: every client may open it.
+    for name in ("database-allow-backend", "default-deny-ingress"):
+        kubectl("delete", "networkpolicy", name, "-n", namespace)
+    try:
+        status, report = verify_outputs("staging", deployed.outputs, deployments.work, timeout=5)
+        assert status == 1
+        failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
+        assert failed == {
+            ("*", "isolation.policies"),
+            ("database", "isolation[frontend->database]"),
+            ("database", "isolation[outside->database]"),
+        }
+        detail = results_by_check(report)[("database", "isolation[frontend->database]")]["detail"]
+        assert "connected, but the NetworkPolicies deny this edge" in detail
+        assert "database-allow-backend" in results_by_check(report)[("*", "isolation.policies")]["detail"]
+    finally:
+        deployed.stack.up()  # the engine puts the policies back
+    status, report = verify_outputs("staging", deployed.outputs, deployments.work)
+    assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
+
+
+def set_node_port(namespace: str, service: str, node_port: int) -> None:
+    """Edit a Service's node port by hand, as an operator might."""
+    patch = f'[{{"op": "replace", "path": "/spec/ports/0/nodePort", "value": {node_port}}}]'
+    kubectl("patch", "service", service, "-n", namespace, "--type=json", "-p", patch)
 
 
 def reachable_nodes(report: dict[str, Any]) -> set[str]:
@@ -77,21 +100,13 @@ def reachable_nodes(report: dict[str, Any]) -> set[str]:
     }
 
 
-def set_node_port(namespace: str, service: str, node_port: int) -> None:
-    """Edit a Service's node port by hand, as an operator might."""
-    patch = f'[{{"op": "replace", "path": "/spec/ports/0/nodePort", "value": {node_port}}}]'
-    kubectl("patch", "service", service, "-n", namespace, "--type=json", "-p", patch)
-
-
-def test_a_service_edited_by_hand_fails_verification(
-    deployed: tuple[str, dict[str, Any]], work: Path, real_traffic: bool
-) -> None:
-    stack, outputs = deployed
-    namespace = outputs["namespace"]
-    original = outputs["frontend"]["nodePort"]
+def test_a_service_edited_by_hand_fails_verification(deployments: Deployments, real_traffic: bool) -> None:
+    deployed = deployments.get("dev")
+    namespace = deployed.namespace
+    original = deployed.outputs["frontend"]["nodePort"]
     set_node_port(namespace, "frontend", 31999)
     try:
-        status, report = verify(stack, outputs, work, timeout=5)
+        status, report = verify_outputs("dev", deployed.outputs, deployments.work, timeout=5)
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
         expected = {("frontend", "objects.nodePort")}
@@ -103,27 +118,35 @@ def test_a_service_edited_by_hand_fails_verification(
         )
     finally:
         set_node_port(namespace, "frontend", original)
+    # Put back, it answers again (within the verifier's deadline: kube-proxy reprograms the port).
+    status, report = verify_outputs("dev", deployed.outputs, deployments.work)
+    assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
+
+
+def backend_pods_gone(core: client.CoreV1Api, namespace: str) -> bool:
+    return not core.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/component=backend").items
 
 
 def test_a_deployment_scaled_to_zero_fails_verification(
-    deployed: tuple[str, dict[str, Any]], work: Path, real_traffic: bool
+    deployments: Deployments, core: client.CoreV1Api, real_traffic: bool, tmp_path: Path
 ) -> None:
-    stack, outputs = deployed
-    namespace, replicas = outputs["namespace"], outputs["backend"]["replicas"]
+    deployed: Deployed = deployments.get("prod")
+    namespace, replicas = deployed.namespace, deployed.outputs["backend"]["replicas"]
     kubectl("scale", "deployment", "backend", "-n", namespace, "--replicas=0")
-    # Terminating pods still serve for their drain window: verify once they are gone.
-    selector = "app.kubernetes.io/component=backend"
-    kubectl("wait", "--for=delete", "pod", "-l", selector, "-n", namespace, "--timeout=90s")
     try:
-        status, report = verify(stack, outputs, work, timeout=5)
+        # Terminating pods still serve for their drain window: verify once they are gone.
+        wait_until("the backend pods to be gone", lambda: backend_pods_gone(core, namespace), timeout=90)
+        status, report = verify_outputs("prod", deployed.outputs, deployments.work, timeout=5)
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
-        # The drift is the replica count (exported 1, live 0); with no pods the wiring cannot be shown either.
+        # The drift is the replica count (exported 3, live 0); with no pods the wiring cannot be shown
+        # either, and nothing answers at the backend's address; its callers' edge no longer connects.
         expected = {("backend", "endpoints.replicas"), ("backend", "discovery.env")}
-        if real_traffic:  # nothing answers at the backend's address any more
-            expected.add(("backend", "reach.inCluster"))
+        if real_traffic:
+            expected |= {("backend", "reach.inCluster"), ("backend", "isolation[frontend->backend]")}
         assert failed == expected
         detail = results_by_check(report)[("backend", "endpoints.replicas")]["detail"]
         assert detail == f"desired replicas: exported {replicas}, live 0"
     finally:
         kubectl("scale", "deployment", "backend", "-n", namespace, f"--replicas={replicas}")
+        kubectl("rollout", "status", "deployment/backend", "-n", namespace, "--timeout=120s")

@@ -1,0 +1,209 @@
+"""The project's stacks deployed through the real Pulumi engine, once per test session.
+
+``dev`` is deployed the way users deploy it, ``make up STACK=dev`` (policy pack, ``pulumi up``,
+then the verification table); ``staging`` and ``prod`` through the Automation API
+(:mod:`deploy.stack`); all three side by side, into a state backend of the session's own. Tests
+that change a deployment put it back. The session destroys what is still deployed at its end (a
+disruptive test tears ``dev`` down with ``make down`` first). Without the whole engine, every test
+that needs a deployment reports *skipped*, naming the missing parts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy import Backend, Engine, ProjectStack, find_engine, open_stack
+
+from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, probe_image
+
+STACKS = ("dev", "staging", "prod")
+#: The stack ``make up`` deploys in the session (the others go through the Automation API).
+MAKE_UP_STACK = "dev"
+
+
+@dataclass
+class Deployed:
+    """One stack deployed by the engine in this session."""
+
+    name: str
+    stack: ProjectStack
+    #: ``pulumi stack output --json`` of the stack (secrets shown as ``[secret]``).
+    outputs: dict[str, Any]
+    #: Wall time of the first ``up`` (for ``dev``: the whole ``make up``, verification included).
+    seconds: float
+    #: What ``make up`` printed (dev), else empty.
+    make_output: str = ""
+
+    @property
+    def namespace(self) -> str:
+        return str(self.outputs["namespace"])
+
+    def refresh_outputs(self) -> dict[str, Any]:
+        """Read the outputs again (after an ``up``)."""
+        self.outputs = self.stack.outputs()
+        return self.outputs
+
+
+@dataclass
+class Deployments:
+    """The session's deployments: deployed on first use, all three at once, destroyed at the end."""
+
+    engine: Engine
+    backend: Backend
+    work: Path
+    #: Everything the CLI printed in this session (make up, up, preview, destroy), for secret checks.
+    output: list[str] = field(default_factory=list)
+    _deployed: dict[str, Deployed] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def env(self) -> dict[str, str]:
+        """Environment for ``make up/down/verify`` and ``pulumi`` against this session's backend."""
+        return {
+            **os.environ,
+            **self.engine.env(),
+            "PULUMI_BACKEND_URL": self.backend.url,
+            "PULUMI_CONFIG_PASSPHRASE": self.backend.passphrase,
+            "KUBECONFIG": str(kubeconfig_path()),
+        }
+
+    def open(self, name: str, backend: Backend | None = None) -> ProjectStack:
+        """Stack ``name`` in this session's backend (or ``backend``), its CLI output recorded."""
+        return open_stack(
+            name, self.engine, backend or self.backend, kubeconfig=kubeconfig_path(), on_output=self.output.append
+        )
+
+    def make(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run ``make ARGS`` in the repo against this session's backend; its output is recorded."""
+        completed = subprocess.run(
+            ["make", "--no-print-directory", *args],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        self.output.append(completed.stdout + completed.stderr)
+        return completed
+
+    def get(self, name: str) -> Deployed:
+        """Stack ``name``, deployed (with the other stacks, side by side) if it is not yet."""
+        with self._lock:
+            missing = [stack for stack in STACKS if stack not in self._deployed]
+            if name in missing:
+                with ThreadPoolExecutor(max_workers=len(missing)) as pool:
+                    for deployed in pool.map(self._deploy, missing):
+                        self._deployed[deployed.name] = deployed
+            if name not in self._deployed:
+                pytest.fail(f"stack {name} was torn down earlier in this session")
+            return self._deployed[name]
+
+    def forget(self, name: str) -> None:
+        """``name`` was torn down by a test: nothing to destroy at the end."""
+        with self._lock:
+            self._deployed.pop(name, None)
+
+    def _deploy(self, name: str) -> Deployed:
+        start = time.monotonic()
+        stack = self.open(name)
+        printed = ""
+        if name == MAKE_UP_STACK:
+            completed = self.make("up", f"STACK={name}")
+            printed = completed.stdout + completed.stderr
+            if completed.returncode != 0:
+                pytest.fail(f"make up STACK={name} exited {completed.returncode}:\n{printed[-3000:]}")
+        else:
+            stack.up()
+        return Deployed(name, stack, stack.outputs(), time.monotonic() - start, printed)
+
+    def teardown(self) -> None:
+        """Destroy and remove (``--preserve-config``) every stack still deployed, side by side."""
+
+        def destroy(deployed: Deployed) -> None:
+            deployed.stack.destroy()
+            deployed.stack.remove()
+
+        with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
+            list(pool.map(destroy, self._deployed.values()))
+        self._deployed.clear()
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """The Pulumi engine on this machine; the tests that need it are skipped, naming what is missing."""
+    found = find_engine()
+    if not found.complete:
+        pytest.skip(found.skip_reason())
+    return found
+
+
+@pytest.fixture(scope="session")
+def deployments(engine: Engine, tmp_path_factory: pytest.TempPathFactory, api_client: Any) -> Iterator[Deployments]:
+    """The session's stacks (deployed on first use) in a state backend of the session's own."""
+    work = tmp_path_factory.mktemp("engine")
+    deployed = Deployments(engine, Backend.local(work / "state"), work)
+    yield deployed
+    deployed.teardown()
+
+
+def verify_outputs(
+    stack: str, outputs: Mapping[str, Any], work: Path, timeout: float = 60
+) -> tuple[int, dict[str, Any]]:
+    """Run ``python -m verify`` (the CLI users run) on ``outputs``; (exit status, JSON report)."""
+    outputs_file = work / f"{stack}-outputs.json"
+    outputs_file.write_text(json.dumps(outputs))
+    dns_server = (TOOLCHAIN / "dns-server").read_text().strip()
+    completed = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "verify",
+            "--stack",
+            stack,
+            "--outputs",
+            str(outputs_file),
+            "--kubeconfig",
+            str(kubeconfig_path()),
+            "--dns-server",
+            dns_server,
+            "--timeout",
+            str(timeout),
+            "--probe-image",
+            probe_image(),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if not completed.stdout.strip():
+        pytest.fail(f"python -m verify printed no report (exit {completed.returncode}): {completed.stderr[-2000:]}")
+    return completed.returncode, json.loads(completed.stdout)
+
+
+def results_by_check(report: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
+    """The report's results keyed by (tier, check)."""
+    return {(item["tier"], item["check"]): item for item in report["results"]}
+
+
+def kubectl(*args: str) -> str:
+    """Run kubectl against the test cluster; its stdout."""
+    completed = subprocess.run(
+        [str(TOOLCHAIN / "bin" / "kubectl"), "--kubeconfig", str(kubeconfig_path()), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout

@@ -1,0 +1,268 @@
+"""The stacks through the real Pulumi engine: up, idempotence, policy gate, drift, secrets, down.
+
+Each stack is deployed once per session (tests/integration/stacks.py). What is asserted is the
+engine's own work: the program's exports against the live objects, a second ``up`` changing
+nothing, a violating stack refused with nothing created, a Service deleted by hand restored by
+``up --refresh``, the password never in plaintext, ``make down`` leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+from pulumi import automation as auto
+
+from deploy import Backend, config_copy
+from offline import evaluate_stack
+
+from .conftest import ROOT, delete_namespace, namespace_gone, wait_until
+from .stacks import STACKS, Deployments, verify_outputs
+
+pytestmark = pytest.mark.integration
+
+TIERS = ("frontend", "backend", "database")
+
+
+def live_service(core: client.CoreV1Api, namespace: str, name: str) -> dict[str, Any]:
+    service: dict[str, Any] = core.api_client.sanitize_for_serialization(core.read_namespaced_service(name, namespace))
+    return service
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_deployed_stack_verifies_with_nothing_failed_or_skipped(
+    stack: str, deployments: Deployments, real_traffic: bool
+) -> None:
+    deployed = deployments.get(stack)
+    status, report = verify_outputs(stack, deployed.outputs, deployments.work)
+    failed = [r for r in report["results"] if r["status"] == "failed"]
+    assert failed == [], failed
+    assert status == 0
+    skipped = [r for r in report["results"] if r["status"] == "skipped"]
+    if real_traffic:
+        assert skipped == [], skipped
+    else:  # simulated nodes carry no traffic: skipped with that reason, never passed
+        assert skipped and all("simulated" in r["detail"] for r in skipped), skipped
+
+
+def test_make_up_ends_with_the_verification_table(deployments: Deployments, real_traffic: bool) -> None:
+    printed = deployments.get("dev").make_output
+    assert "pulumi up" in printed or "Updating (dev)" in printed, printed[-2000:]
+    assert "verification of stack dev" in printed
+    summary = [line for line in printed.splitlines() if " passed, " in line and " failed, " in line][-1]
+    assert " 0 failed" in summary, summary
+    if real_traffic:
+        assert summary.endswith(" 0 skipped"), summary
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_program_exports_what_the_api_server_allocated(
+    stack: str, deployments: Deployments, core: client.CoreV1Api
+) -> None:
+    """The engine's outputs (Tier.outputs) against the live objects, read here without the verifier."""
+    outputs = deployments.get(stack).outputs
+    namespace = outputs["namespace"]
+    for tier in TIERS:
+        exported = outputs[tier]
+        service = live_service(core, namespace, tier)
+        port = service["spec"]["ports"][0]
+        assert exported["serviceName"] == service["metadata"]["name"] == tier
+        assert exported["clusterIP"] == service["spec"]["clusterIP"]
+        assert exported["serviceType"] == service["spec"]["type"]
+        assert (exported["port"], exported["targetPort"]) == (port["port"], port["targetPort"])
+        assert exported["nodePort"] == port.get("nodePort")
+        ingress = (service["status"].get("loadBalancer") or {}).get("ingress") or [{}]
+        assert exported["loadBalancerIngress"] == ingress[0].get("ip")
+        assert exported["dnsNames"]["fqdn"] == f"{tier}.{namespace}.svc.cluster.local"
+        deployment = client.AppsV1Api(core.api_client).read_namespaced_deployment(exported["deploymentName"], namespace)
+        assert deployment.spec.replicas == exported["replicas"]
+        assert deployment.spec.selector.match_labels == exported["selector"] == service["spec"]["selector"]
+    if outputs["frontend"]["serviceType"] == "LoadBalancer":
+        ip = outputs["frontend"]["loadBalancerIngress"]
+        assert outputs["frontend"]["urls"]["loadBalancer"] == f"http://{ip}:80"
+    assert outputs["databaseUrl"] == "[secret]"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_second_up_changes_nothing(stack: str, deployments: Deployments) -> None:
+    deployed = deployments.get(stack)
+    preview = deployed.stack.preview(expect_no_changes=True)
+    assert set(preview.change_summary) == {auto.OpType.SAME}
+    result = deployed.stack.up()
+    changes = result.summary.resource_changes or {}
+    assert set(changes) == {auto.OpType.SAME}, changes
+    assert changes[auto.OpType.SAME] == len(evaluate_stack(stack).resources) + 1  # + the Stack itself
+
+
+def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
+    deployments: Deployments, core: client.CoreV1Api, tmp_path: Path
+) -> None:
+    namespace = "threetier-refused"
+    config = config_copy(
+        "prod",
+        tmp_path / "config",
+        {"threetier:namespace": namespace, "threetier:database": {"serviceType": "LoadBalancer"}},
+    )
+    backend = Backend.local(tmp_path / "state")
+    stack = deployments.open("prod", backend)
+    output: list[str] = []
+    stack.on_output = output.append
+    with pytest.raises(auto.CommandError) as refused:
+        stack.up(config_file=config)
+    text = str(refused.value) + "\n".join(output)
+    assert "database-not-exposed" in text
+    assert f"Service {namespace}/database selects the database tier and has type LoadBalancer" in text
+    assert namespace_gone(core, namespace)
+    state = stack.stack.export_stack().deployment or {}
+    assert [r["urn"] for r in state.get("resources", []) if r["type"] != "pulumi:pulumi:Stack"] == []
+    stack.remove()
+
+
+def test_rotating_the_password_rolls_the_pods_that_mount_it_and_the_backend_still_reaches_the_database(
+    deployments: Deployments, core: client.CoreV1Api, apps: client.AppsV1Api, real_traffic: bool
+) -> None:
+    deployed = deployments.get("staging")
+    namespace = deployed.namespace
+    annotation = "threetier.dev/database-credentials-checksum"
+
+    def checksums() -> dict[str, str]:
+        return {
+            tier: apps.read_namespaced_deployment(tier, namespace).spec.template.metadata.annotations[annotation]
+            for tier in ("backend", "database")
+        }
+
+    def secret_value() -> bytes:
+        return base64.b64decode(core.read_namespaced_secret("database-credentials", namespace).data["password"])
+
+    before, old_password = checksums(), secret_value()
+    password = deployed.stack.urn_of("random:index/randomPassword:RandomPassword", "threetier-database-password")
+    deployed.stack.up(replace=[password])
+    after = checksums()
+    assert secret_value() != old_password
+    assert after["backend"] == after["database"] != before["backend"]
+    for tier in ("backend", "database"):
+        rollout = subprocess.run(
+            [
+                str(ROOT / ".toolchain" / "bin" / "kubectl"),
+                "rollout",
+                "status",
+                f"deployment/{tier}",
+                "-n",
+                namespace,
+                "--timeout=120s",
+            ],
+            env=deployments.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert rollout.returncode == 0, rollout.stdout + rollout.stderr
+    status, report = verify_outputs("staging", deployed.refresh_outputs(), deployments.work)
+    assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
+    if real_traffic:  # the backend's readiness asks the database with the new password
+        backend_pods = core.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/component=backend").items
+        assert all(
+            any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+            for pod in backend_pods
+            if not pod.metadata.deletion_timestamp
+        )
+
+
+def test_the_password_is_nowhere_in_plaintext(deployments: Deployments, core: client.CoreV1Api) -> None:
+    """State files, `pulumi stack output`, the CLI's output, pod specs and env, rendered manifests."""
+    deployed = deployments.get("staging")
+    secret = core.read_namespaced_secret("database-credentials", deployed.namespace)
+    password = base64.b64decode(secret.data["password"]).decode()
+    assert len(password) >= 16
+    # the state backend, every file of it (checkpoints, history, backups)
+    state = Path(deployments.backend.url.removeprefix("file://"))
+    files = [path for path in state.rglob("*") if path.is_file()]
+    assert files
+    assert [path for path in files if password in path.read_text(errors="replace")] == []
+    # `pulumi stack output --json`, as users and `make verify` read it
+    completed = subprocess.run(
+        ["pulumi", "stack", "output", "--json", "--stack", "staging"],
+        cwd=ROOT,
+        env=deployments.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert password not in completed.stdout
+    assert json.loads(completed.stdout)["databaseUrl"] == "[secret]"
+    # everything the CLI printed this session (make up, up, preview, destroy)
+    assert [chunk for chunk in deployments.output if password in chunk] == []
+    # the live pod specs and the containers' environment
+    pods = core.list_namespaced_pod(deployed.namespace).items
+    assert password not in json.dumps(core.api_client.sanitize_for_serialization(pods))
+    # rendered manifests
+    out = deployments.work / "render-staging"
+    subprocess.run(["make", "render", "STACK=staging", f"OUT={out}"], cwd=ROOT, check=True, capture_output=True)
+    assert [p for p in out.glob("*.yaml") if password in p.read_text()] == []
+
+
+def test_a_service_deleted_by_hand_fails_make_verify_and_up_refresh_restores_it(
+    deployments: Deployments, core: client.CoreV1Api
+) -> None:
+    deployed = deployments.get("dev")
+    namespace = deployed.namespace
+    pinned = deployed.outputs["frontend"]["nodePort"]
+    core.delete_namespaced_service("frontend", namespace)
+    wait_until("the frontend Service to be gone", lambda: _service_missing(core, namespace, "frontend"), timeout=30)
+
+    broken = deployments.make("verify", "STACK=dev")
+    assert broken.returncode == 1, broken.stdout[-2000:]
+    assert "Service threetier-dev/frontend does not exist" in broken.stdout
+
+    result = deployed.stack.up(refresh=True)
+    assert (result.summary.resource_changes or {}).get(auto.OpType.CREATE) == 1, result.summary.resource_changes
+    restored = live_service(core, namespace, "frontend")
+    assert restored["spec"]["ports"][0]["nodePort"] == pinned == 30080
+    deployed.refresh_outputs()
+    fixed = deployments.make("verify", "STACK=dev")
+    assert fixed.returncode == 0, fixed.stdout[-3000:]
+    assert " 0 failed" in fixed.stdout
+
+
+def _service_missing(core: client.CoreV1Api, namespace: str, name: str) -> bool:
+    try:
+        core.read_namespaced_service(name, namespace)
+    except client.ApiException as error:
+        return error.status == 404
+    return False
+
+
+@pytest.mark.disruptive
+def test_make_down_leaves_no_object_and_the_stack_files_untouched(
+    deployments: Deployments, core: client.CoreV1Api
+) -> None:
+    namespace = deployments.get("dev").namespace
+    before = _tracked_stack_files()
+    completed = deployments.make("down", "STACK=dev")
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    deployments.forget("dev")
+    wait_until(f"namespace {namespace} to be gone", lambda: namespace_gone(core, namespace), timeout=120)
+    services = core.list_service_for_all_namespaces().items
+    pods = core.list_pod_for_all_namespaces().items
+    leftovers = [f"Service/{s.metadata.name}" for s in services if s.metadata.namespace == namespace]
+    leftovers += [f"Pod/{p.metadata.name}" for p in pods if p.metadata.namespace == namespace]
+    assert leftovers == []
+    assert _tracked_stack_files() == before
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "stacks"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == ""
+    stacks = subprocess.run(
+        ["pulumi", "stack", "ls", "--json"], cwd=ROOT, env=deployments.env(), capture_output=True, text=True, check=True
+    )
+    assert "dev" not in {stack["name"] for stack in json.loads(stacks.stdout)}
+    delete_namespace(namespace, core)  # (already gone: a no-op that keeps the test independent)
+
+
+def _tracked_stack_files() -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))}
