@@ -96,8 +96,8 @@ class ProjectStack:
         self.stack.workspace.remove_stack(self.name, preserve_config=True)
 
     def outputs(self) -> dict[str, Any]:
-        """The stack's outputs as ``pulumi stack output --json --show-secrets`` would give them."""
-        return {key: value.value for key, value in self.stack.outputs().items()}
+        """The stack's outputs as ``pulumi stack output --json`` gives them: secrets as ``[secret]``."""
+        return {key: "[secret]" if value.secret else value.value for key, value in self.stack.outputs().items()}
 
     def urn_of(self, resource_type: str, name: str) -> str:
         """The URN of one of the stack's resources (e.g. ``random:index/randomPassword:RandomPassword``)."""
