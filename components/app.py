@@ -11,15 +11,13 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from . import naming
-from .args import Manifest, SecretFile, ThreeTierAppArgs, TierArgs
+from .args import PASSWORD_FILE_ENV, Manifest, SecretFile, ThreeTierAppArgs, TierArgs
 from .errors import raise_if_any
 from .tier import Tier
 
 COMPONENT_TYPE = "threetier:components:ThreeTierApp"
 PASSWORD_SECRET_NAME = "database-credentials"
 PASSWORD_SECRET_KEY = "password"
-#: Env var telling the backend and the database where the mounted password file is.
-PASSWORD_FILE_ENV = "DB_PASSWORD_FILE"
 #: Pod-template annotation of the tiers that mount the password: a new password rolls their pods.
 PASSWORD_CHECKSUM_ANNOTATION = "threetier.dev/database-credentials-checksum"
 POD_SECURITY_LEVEL = "restricted"

@@ -165,6 +165,27 @@ class TierArgs:
 #: Tier keys of the three-tier app, in the order data flows.
 TIER_KEYS = ("frontend", "backend", "database")
 
+#: Env var telling the backend and the database where the mounted password file is.
+PASSWORD_FILE_ENV = "DB_PASSWORD_FILE"
+
+#: Env vars :class:`components.ThreeTierApp` sets in each tier, and what they carry. A tier's own
+#: ``env`` may not set them too (one source per variable).
+APP_ENV: dict[str, dict[str, str]] = {
+    "frontend": {"BACKEND_HOST": "the backend's DNS name", "BACKEND_URL": "the backend's URL"},
+    "backend": {
+        "DB_HOST": "the database's DNS name",
+        "DB_PORT": "the database's port",
+        "DB_NAME": "the database's name",
+        "DB_USER": "the database's user",
+        PASSWORD_FILE_ENV: "a Secret file's path",
+    },
+    "database": {
+        "DB_NAME": "the database's name",
+        "DB_USER": "the database's user",
+        PASSWORD_FILE_ENV: "a Secret file's path",
+    },
+}
+
 
 @dataclass(frozen=True)
 class ThreeTierAppArgs:
@@ -205,6 +226,14 @@ class ThreeTierAppArgs:
         ]
         for tier_key, tier in self.tiers().items():
             problems += tier.validate(key(tier_key))
+            for name in sorted(set(tier.env) & set(APP_ENV[tier_key])):
+                problems.append(
+                    Problem(
+                        key(f"{tier_key}.env"),
+                        f"{name} also carries {APP_ENV[tier_key][name]} (set by the app); "
+                        "allowed: one source per variable, any other name",
+                    )
+                )
         problems += node_port_clashes({key(k): t for k, t in self.tiers().items()})
         return problems
 

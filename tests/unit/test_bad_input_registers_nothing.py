@@ -77,16 +77,27 @@ def test_an_env_var_clashing_with_a_secret_file_path_registers_nothing() -> None
     assert "TOKEN_FILE also carries a Secret file's path" in str(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="components/app.py adds the password file to backend/database after validating the app: the clash "
-    "is found only when the Tier is built (after the Namespace, RandomPassword and Secret are registered) "
-    "and is named 'backend.env', not 'threetier:backend.env'",
-)
 def test_a_stack_env_var_clashing_with_the_password_file_registers_nothing() -> None:
     mocks, error = run_dev_with({"backend": {"env": {"DB_PASSWORD_FILE": "/tmp/password"}}})
     assert isinstance(error, ConfigError)
     assert error.keys == ["threetier:backend.env"]
     assert "DB_PASSWORD_FILE also carries a Secret file's path" in str(error)
+    assert mocks.created == []
+
+
+@pytest.mark.parametrize(
+    ("tier", "name", "carries"),
+    [
+        ("frontend", "BACKEND_URL", "the backend's URL"),
+        ("backend", "DB_HOST", "the database's DNS name"),
+        ("database", "DB_USER", "the database's user"),
+    ],
+)
+def test_a_stack_env_var_the_app_sets_itself_is_refused_before_anything_is_registered(
+    tier: str, name: str, carries: str
+) -> None:
+    mocks, error = run_dev_with({tier: {"env": {name: "mine"}}})
+    assert isinstance(error, ConfigError)
+    assert error.keys == [f"threetier:{tier}.env"]
+    assert f"{name} also carries {carries} (set by the app)" in str(error)
     assert mocks.created == []

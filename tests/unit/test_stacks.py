@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from components.args import APP_ENV
 from components.tier import DRAIN_SECONDS
 from offline.apiserver_mocks import LOAD_BALANCER_POOL, SERVICE_CIDR, unwrap_secret
 
@@ -273,3 +274,12 @@ def test_every_child_is_parented_to_its_component(stack: str) -> None:
     for kind in ("Service", "Deployment"):
         for resource in k8s(stack, kind):
             assert by_urn[resource.parent].type == "threetier:components:Tier"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_env_vars_the_app_reserves_are_exactly_the_ones_it_sets(stack: str) -> None:
+    """components.args.APP_ENV (what a stack's own env may not set) names what the program writes."""
+
+    for tier in TIERS:
+        own = set(tier_setting(stack, tier, "env", {}))
+        assert set(env_of(stack, tier)) - own == set(APP_ENV[tier]), tier

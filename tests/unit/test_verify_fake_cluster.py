@@ -128,11 +128,6 @@ def test_nslookup_failing_in_a_probe_pod_fails_dns_resolve(healthy: Deployment) 
     assert result.detail.endswith("NXDOMAIN")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="verify/checks/dns.py matches 'Address: <cluster IP>' as a substring: 10.96.12.70 passes for 10.96.12.7",
-)
 def test_nslookup_answering_an_ip_that_merely_starts_like_the_cluster_ip_fails(healthy: Deployment) -> None:
     healthy.probes[("nslookup", fqdn("frontend"))] = (True, nslookup_output(fqdn("frontend"), "10.96.12.70"))
     only(healthy.verify(), "frontend", "dns.resolve")
@@ -168,6 +163,13 @@ def test_a_database_refusing_its_client_tier_fails_reach_in_cluster(healthy: Dep
 def test_a_missing_service_env_var_fails_discovery_service_env(healthy: Deployment) -> None:
     env_without_port = service_env("frontend", "database").replace("DATABASE_SERVICE_PORT=5432\n", "")
     healthy.execs[(pod_of("backend"), ("env",))] = (True, env_without_port)
+    result = only(healthy.verify(), "backend", "discovery.serviceEnv")
+    assert result.detail == f"missing {pod_of('backend')}: DATABASE_SERVICE_PORT"
+
+
+def test_a_service_env_var_that_only_ends_like_the_wanted_one_does_not_count(healthy: Deployment) -> None:
+    env = service_env("frontend", "database").replace("DATABASE_SERVICE_PORT=", "OLD_DATABASE_SERVICE_PORT=")
+    healthy.execs[(pod_of("backend"), ("env",))] = (True, env)
     result = only(healthy.verify(), "backend", "discovery.serviceEnv")
     assert result.detail == f"missing {pod_of('backend')}: DATABASE_SERVICE_PORT"
 

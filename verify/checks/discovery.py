@@ -45,11 +45,12 @@ def _service_env_vars(ctx: CheckContext, tier: TierExport, pods: list[Obj]) -> C
         ok, output = ctx.cluster.exec_in_pod(tier.namespace, pod["metadata"]["name"], ["env"])
         if ok is None:
             return skipped(tier, "discovery.serviceEnv", output)
+        names = {line.partition("=")[0] for line in output.splitlines() if "=" in line}
         for target in tier.wiring.values():
             prefix = target["service"].upper().replace("-", "_")
-            for suffix in ("_SERVICE_HOST=", "_SERVICE_PORT="):
-                if f"{prefix}{suffix}" not in output:
-                    missing.append(f"{pod['metadata']['name']}: {prefix}{suffix.rstrip('=')}")
+            for suffix in ("_SERVICE_HOST", "_SERVICE_PORT"):
+                if f"{prefix}{suffix}" not in names:
+                    missing.append(f"{pod['metadata']['name']}: {prefix}{suffix}")
     return result(tier, "discovery.serviceEnv", not missing, "missing " + ", ".join(missing) if missing else "present")
 
 

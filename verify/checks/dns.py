@@ -53,10 +53,24 @@ def _resolve(ctx: CheckContext, tier: TierExport, fqdn: str, cluster_ip: str | N
         ran, output = ctx.cluster.run_probe(tier.namespace, ["nslookup", fqdn], ctx.probe_image, ctx.settle_timeout)
         if ran is None:
             return True, (None, output)
-        ok = bool(ran) and f"Address: {cluster_ip}" in output
+        ok = bool(ran) and nslookup_addresses(output) == {cluster_ip}
         return ok, (ok, f"nslookup {fqdn} in a probe pod: {output[-200:]}")
 
     found, detail = eventually(ask_in_pod, timeout=ctx.settle_timeout)[1]
     if found is None:
         return skipped(tier, "dns.resolve", f"no --dns-server and {detail}")
     return result(tier, "dns.resolve", found, detail)
+
+
+def nslookup_addresses(output: str) -> set[str]:
+    """The addresses busybox ``nslookup`` printed for the name (after ``Name:``, not the server's)."""
+    addresses: set[str] = set()
+    answer = False
+    for line in output.splitlines():
+        label, _, value = line.partition(":")
+        if label.strip() == "Name":
+            answer = True
+        elif answer and label.strip() == "Address":
+            addresses.add(value.strip().split()[0] if value.strip() else "")
+    addresses.discard("")
+    return addresses
