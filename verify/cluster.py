@@ -84,6 +84,7 @@ class LiveCluster:
         config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)  # type: ignore[no-untyped-call]
         # Checks run concurrently: one connection per worker thread.
         configuration.connection_pool_maxsize = 16
+        self._configuration = configuration
         api_client: Any = client.ApiClient(configuration)  # type: ignore[no-untyped-call]
         self._serialize = api_client.sanitize_for_serialization
         self._core = client.CoreV1Api(api_client)
@@ -181,11 +182,16 @@ class LiveCluster:
 
     def exec_in_pod(self, namespace: str, pod: str, command: list[str]) -> tuple[Optional[bool], str]:
         """``kubectl exec`` through the API's websocket stream: (exit status 0, stdout + stderr)."""
+        from kubernetes import client
         from kubernetes.stream import stream
 
+        # stream() swaps the client's request function for a websocket one while it runs: an exec
+        # gets a client of its own, so concurrent checks' plain API calls are not turned into
+        # websocket handshakes.
+        exec_core = client.CoreV1Api(client.ApiClient(self._configuration))  # type: ignore[no-untyped-call]
         try:
             session = stream(
-                self._core.connect_get_namespaced_pod_exec,
+                exec_core.connect_get_namespaced_pod_exec,
                 pod,
                 namespace,
                 command=command,
