@@ -16,9 +16,14 @@ import itertools
 import secrets
 import string
 import uuid
-from typing import Any, Optional
+from typing import Any, Optional, TypeAlias, TypeVar
 
 import pulumi
+
+from .allocators import FirstFreeAllocator, RangeExhaustedError
+
+IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
+AllocatedT = TypeVar("AllocatedT", IPAddress, int)
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 #: Reserved by convention: 10.96.0.1 (kubernetes Service) and 10.96.0.10 (kube-dns).
@@ -56,13 +61,17 @@ class ApiServerMocks(pulumi.runtime.Mocks):
         #: Preview (dry run): objects are validated and defaulted but pinned node ports are not
         #: reserved, as nothing is created yet (policy packs judge a stack at this stage).
         self.preview = preview
-        self._allocated_ips: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set(RESERVED_CLUSTER_IPS)
-        self._allocated_node_ports: dict[int, str] = {}
-        self._allocated_lb_ips: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+        self._cluster_ips: FirstFreeAllocator[IPAddress] = FirstFreeAllocator(
+            SERVICE_CIDR.hosts(), reserved=RESERVED_CLUSTER_IPS
+        )
         low, high = node_port_range
         # Since Kubernetes 1.27 dynamic allocation prefers the upper band and leaves the
         # lower one to pinned ports: band size min(max(16, size/32), 128).
-        self._dynamic_band_start = low + min(max(16, (high - low + 1) // 32), 128)
+        dynamic_band_start = low + min(max(16, (high - low + 1) // 32), 128)
+        self._node_ports: FirstFreeAllocator[int] = FirstFreeAllocator(
+            itertools.chain(range(dynamic_band_start, high + 1), range(low, dynamic_band_start))
+        )
+        self._lb_ips: FirstFreeAllocator[IPAddress] = FirstFreeAllocator(LOAD_BALANCER_POOL.hosts())
         #: (type, name) of every resource created, in order: tests assert "nothing registered".
         self.created: list[tuple[str, str]] = []
 
@@ -113,9 +122,9 @@ class ApiServerMocks(pulumi.runtime.Mocks):
         if service_type in ("NodePort", "LoadBalancer"):
             spec.setdefault("externalTrafficPolicy", "Cluster")
 
-        cluster_ip = spec.get("clusterIP") or str(self._allocate_cluster_ip())
-        spec["clusterIP"] = cluster_ip
-        spec["clusterIPs"] = [cluster_ip]
+        pinned_ip = spec.get("clusterIP")
+        if pinned_ip and pinned_ip != "None":  # "None": a headless Service, no address
+            self._check_cluster_ip(object_id, pinned_ip)
 
         wanted: list[int] = []
         for index, port in enumerate(spec.get("ports", [])):
@@ -134,13 +143,19 @@ class ApiServerMocks(pulumi.runtime.Mocks):
         # Only commit allocations once the whole object is valid, as the API server does.
         if not self.preview:
             for node_port in wanted:
-                self._allocated_node_ports[node_port] = object_id
+                self._node_ports.reserve(node_port, object_id)
+            if pinned_ip and pinned_ip != "None":
+                self._cluster_ips.reserve(ipaddress.ip_address(pinned_ip), object_id)
+        cluster_ip = pinned_ip or str(self._allocate(self._cluster_ips, object_id, "a serviceIP"))
+        spec["clusterIP"] = cluster_ip
+        spec["clusterIPs"] = [cluster_ip]
         if service_type in ("NodePort", "LoadBalancer"):
             for port in spec.get("ports", []):
                 if not port.get("nodePort"):
-                    port["nodePort"] = self._allocate_node_port(object_id)
+                    port["nodePort"] = self._allocate(self._node_ports, object_id, "a nodePort")
         if service_type == "LoadBalancer":
-            obj["status"] = {"loadBalancer": {"ingress": [{"ip": str(self._allocate_lb_ip()), "ipMode": "VIP"}]}}
+            ingress_ip = self._allocate(self._lb_ips, object_id, "a load-balancer address")
+            obj["status"] = {"loadBalancer": {"ingress": [{"ip": str(ingress_ip), "ipMode": "VIP"}]}}
         else:
             obj["status"] = {"loadBalancer": {}}
 
@@ -151,36 +166,34 @@ class ApiServerMocks(pulumi.runtime.Mocks):
                 f'Service "{object_id}" is invalid: spec.ports[{index}].nodePort: Invalid value: {node_port}: '
                 f"provided port is not in the valid range. The range of valid ports is {low}-{high}"
             )
-        if node_port in self._allocated_node_ports:
+        if self._node_ports.owner(node_port) is not None:
             raise ApiServerRejectionError(
                 f'Service "{object_id}" is invalid: spec.ports[{index}].nodePort: Invalid value: {node_port}: '
                 "provided port is already allocated"
             )
         return node_port
 
-    def _allocate_cluster_ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-        for address in SERVICE_CIDR.hosts():
-            if address not in self._allocated_ips:
-                self._allocated_ips.add(address)
-                return address
-        raise ApiServerRejectionError("failed to allocate a serviceIP: range is full")
+    def _check_cluster_ip(self, object_id: str, pinned: str) -> None:
+        invalid = f'Service "{object_id}" is invalid: spec.clusterIPs: Invalid value: ["{pinned}"]: '
+        invalid += "failed to allocate IP"
+        try:
+            address = ipaddress.ip_address(pinned)
+        except ValueError:
+            raise ApiServerRejectionError(f"{invalid} {pinned}: not a valid IP address") from None
+        if address not in SERVICE_CIDR:
+            raise ApiServerRejectionError(
+                f"{invalid} {pinned}: the provided IP ({pinned}) is not in the valid range. "
+                f"The range of valid IPs is {SERVICE_CIDR}"
+            )
+        if self._cluster_ips.owner(address) is not None:
+            raise ApiServerRejectionError(f"{invalid} {pinned}: provided IP is already allocated")
 
-    def _allocate_node_port(self, object_id: str) -> int:
-        low, high = self.node_port_range
-        for candidate in itertools.chain(
-            range(self._dynamic_band_start, high + 1), range(low, self._dynamic_band_start)
-        ):
-            if candidate not in self._allocated_node_ports:
-                self._allocated_node_ports[candidate] = object_id
-                return candidate
-        raise ApiServerRejectionError("failed to allocate a nodePort: range is full")
-
-    def _allocate_lb_ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-        for address in LOAD_BALANCER_POOL.hosts():
-            if address not in self._allocated_lb_ips:
-                self._allocated_lb_ips.add(address)
-                return address
-        raise ApiServerRejectionError("load-balancer pool exhausted")
+    @staticmethod
+    def _allocate(allocator: FirstFreeAllocator[AllocatedT], object_id: str, what: str) -> AllocatedT:
+        try:
+            return allocator.allocate(object_id)
+        except RangeExhaustedError:
+            raise ApiServerRejectionError(f'Service "{object_id}": failed to allocate {what}: range is full') from None
 
 
 def _default_deployment(obj: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import pulumi
 import yaml
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.settings import SETTINGS, get_root_resource
+from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -103,6 +103,9 @@ def evaluate_program(
     """
     mocks = mocks or ApiServerMocks()
     monitor = RecordingMonitor(mocks)
+    # A fresh root Stack: set_mocks keeps the process's first one, whose exports (and through
+    # them every resource graph evaluated since) would otherwise pile up in each later evaluation.
+    ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=mocks.preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config))
     SETTINGS.rpc_manager.clear()
