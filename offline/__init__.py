@@ -1,20 +1,37 @@
-"""Evaluate the stack's Pulumi program with no cluster and no Pulumi CLI.
+"""Evaluate a Pulumi program with no cluster and no Pulumi CLI, under mocks that act like the Kubernetes API server.
 
-The same program that ``pulumi up`` runs is evaluated under Pulumi mocks that behave like
-the Kubernetes API server (:mod:`offline.apiserver_mocks`). Three consumers share it:
-the unit tests, ``make render`` (:mod:`offline.render`) and ``make policy``
-(:mod:`offline.policy_check`).
+The testing aid of the ``threetier`` components, for this repository and for any program that
+uses them:
+
+- :class:`ApiServerMocks`: ``pulumi.runtime.Mocks`` that default, allocate and reject objects
+  like a fresh API server (cluster IPs, node ports, LoadBalancer ingress, Secret data).
+- :func:`evaluate_program`: run a program (any callable) under them and get an
+  :class:`Evaluation` (every registered resource's inputs and state, the stack outputs).
+- :class:`PulumiProject` / :func:`find_project`: a project on disk (``Pulumi.yaml``, stack
+  files, ``__main__.py``), evaluated per stack; :func:`evaluate_stack` for the current one.
+- :func:`manifests`: an evaluation's Kubernetes objects as manifests, secrets redacted
+  (``python -m offline.render --stack dev`` writes them).
 """
 
 from .apiserver_mocks import ApiServerMocks, ApiServerRejectionError
-from .evaluate import Evaluation, RegisteredResource, evaluate_program, evaluate_stack, stack_config
+from .evaluate import evaluate_stack, stack_config
+from .manifests import REDACTED, manifest_of, manifests, write_manifests
+from .project import PulumiProject, find_project
+from .recording import Evaluation, RecordingMonitor, RegisteredResource, evaluate_program
 
 __all__ = [
+    "REDACTED",
     "ApiServerMocks",
     "ApiServerRejectionError",
     "Evaluation",
+    "PulumiProject",
+    "RecordingMonitor",
     "RegisteredResource",
     "evaluate_program",
     "evaluate_stack",
+    "find_project",
+    "manifest_of",
+    "manifests",
     "stack_config",
+    "write_manifests",
 ]

@@ -1,161 +1,57 @@
-"""Run a Pulumi program under :class:`ApiServerMocks` and collect what it registered."""
+"""Evaluate a project's stacks under :class:`ApiServerMocks`: what ``make render``, ``make policy`` and tests use.
+
+The project is the one :func:`offline.project.find_project` finds (the working directory's
+``Pulumi.yaml``, or this repository when run from it) unless ``project_dir`` names another.
+The generic machinery lives in :mod:`offline.recording`; its names are re-exported here.
+"""
 
 from __future__ import annotations
 
-import json
-import runpy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-import pulumi
-import yaml
-from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from .project import PulumiProject, find_project
+from .recording import Evaluation, RecordingMonitor, RegisteredResource, evaluate_program
 
-from .apiserver_mocks import ApiServerMocks
+__all__ = [
+    "Evaluation",
+    "RecordingMonitor",
+    "RegisteredResource",
+    "evaluate_program",
+    "evaluate_stack",
+    "run_main_program",
+    "stack_config",
+]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PROJECT_FILE = PROJECT_ROOT / "Pulumi.yaml"
-STACKS_DIR = PROJECT_ROOT / "stacks"
-MAIN_PROGRAM = PROJECT_ROOT / "__main__.py"
-
-
-@dataclass(frozen=True)
-class RegisteredResource:
-    """One resource the program registered: what it asked for and what the mocks returned."""
-
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    parent: str
-    #: Inputs as the provider receives them (camelCase; secret values wrapped).
-    inputs: dict[str, Any]
-    #: State returned by the emulated API server.
-    state: dict[str, Any]
+ProjectDir = Optional[Union[str, Path]]
 
 
-@dataclass
-class Evaluation:
-    """The result of one evaluation: registered resources and resolved stack outputs."""
-
-    resources: list[RegisteredResource]
-    outputs: dict[str, Any] = field(default_factory=dict)
-    #: Names of the stack outputs Pulumi marks secret.
-    secret_outputs: set[str] = field(default_factory=set)
-
-    def of_type(self, typ: str) -> list[RegisteredResource]:
-        """Registered resources of Pulumi type token ``typ``."""
-        return [resource for resource in self.resources if resource.type == typ]
-
-    def kubernetes_objects(self) -> list[RegisteredResource]:
-        """Registered Kubernetes objects (no providers, no components), in registration order."""
-        return [
-            r
-            for r in self.resources
-            if r.custom and r.type.startswith("kubernetes:") and not r.type.startswith("pulumi:")
-        ]
+def _project(project_dir: ProjectDir) -> PulumiProject:
+    return PulumiProject.load(project_dir) if project_dir is not None else find_project()
 
 
-class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, also recording each registration's inputs, parent and URN."""
-
-    def __init__(self, mocks: ApiServerMocks) -> None:
-        super().__init__(mocks)
-        self.registrations: list[RegisteredResource] = []
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        """Register as the SDK's mock monitor does, then record the registration."""
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
-            registered = self.resources[response.urn]
-            self.registrations.append(
-                RegisteredResource(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    custom=bool(request.custom),
-                    parent=request.parent,
-                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
-                    state=dict(registered.state),
-                )
-            )
-        return response
+def stack_config(
+    stack: str, overrides: Optional[Mapping[str, Any]] = None, *, project_dir: ProjectDir = None
+) -> dict[str, str]:
+    """The flat config the engine would give the project's program for ``stack`` (see :meth:`PulumiProject.config`)."""
+    return _project(project_dir).config(stack, overrides)
 
 
-def evaluate_program(
-    program: Callable[[], None],
-    *,
-    stack: str,
-    config: Mapping[str, str],
-    project: str = "threetier",
-    mocks: Optional[ApiServerMocks] = None,
+def run_main_program(project_dir: ProjectDir = None) -> None:
+    """Execute the project's main program (``__main__.py``) as the Pulumi language host would."""
+    _project(project_dir).run_program()
+
+
+def evaluate_stack(
+    stack: str, overrides: Optional[Mapping[str, Any]] = None, *, preview: bool = False, project_dir: ProjectDir = None
 ) -> Evaluation:
-    """Run ``program`` against a fresh emulated cluster and return what it registered.
-
-    ``config`` is the flat Pulumi config (``"threetier:frontend" -> JSON string``). Any
-    exception of the program (e.g. :class:`components.ConfigError`) or of the emulated
-    API server (:class:`ApiServerRejectionError`) propagates to the caller.
-    """
-    mocks = mocks or ApiServerMocks()
-    monitor = RecordingMonitor(mocks)
-    # A fresh root Stack: set_mocks keeps the process's first one, whose exports (and through
-    # them every resource graph evaluated since) would otherwise pile up in each later evaluation.
-    ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=mocks.preview, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(config))
-    SETTINGS.rpc_manager.clear()
-    SETTINGS.outputs.clear()
-    evaluation = Evaluation(resources=monitor.registrations)
-
-    async def run() -> None:
-        program()
-        root = get_root_resource()
-        exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
-        for name, value in exported.items():
-            output = pulumi.Output.from_input(value)
-            evaluation.outputs[name] = await output.future()
-            if await output.is_secret():
-                evaluation.secret_outputs.add(name)
-
-    _sync_await(run_pulumi_func(lambda: run()))
-    return evaluation
+    """Evaluate the project's program for ``stack`` (its real stack file); ``preview`` as a dry run."""
+    return _project(project_dir).evaluate(stack, overrides, preview=preview)
 
 
-def stack_config(stack: str, overrides: Optional[Mapping[str, Any]] = None) -> dict[str, str]:
-    """The flat config the engine would give the program for ``stack``.
-
-    Project defaults from ``Pulumi.yaml`` (as the engine applies them), then
-    ``stacks/Pulumi.<stack>.yaml``, then ``overrides`` (full keys, e.g. ``threetier:frontend``).
-    Objects are JSON-encoded, as the engine passes them.
-    """
-    project = yaml.safe_load(PROJECT_FILE.read_text())
-    name = project["name"]
-    values: dict[str, Any] = {
-        f"{name}:{key}": declared["default"]
-        for key, declared in (project.get("config") or {}).items()
-        if "default" in declared
-    }
-    stack_file = STACKS_DIR / f"Pulumi.{stack}.yaml"
-    if not stack_file.exists():
-        known = sorted(p.name.split(".")[1] for p in STACKS_DIR.glob("Pulumi.*.yaml"))
-        raise FileNotFoundError(f"no stack config {stack_file}; known stacks: {', '.join(known)}")
-    values.update((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {})
-    values.update(overrides or {})
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()}
-
-
-def run_main_program() -> None:
-    """Execute the project's ``__main__.py`` as the Pulumi language host would."""
-    runpy.run_path(str(MAIN_PROGRAM), run_name="__main__")
-
-
-def evaluate_stack(stack: str, overrides: Optional[Mapping[str, Any]] = None, *, preview: bool = False) -> Evaluation:
-    """Evaluate the project's program for ``stack`` (its real ``stacks/`` config); ``preview`` as a dry run."""
-    return evaluate_program(
-        run_main_program, stack=stack, config=stack_config(stack, overrides), mocks=ApiServerMocks(preview=preview)
-    )
+def __getattr__(name: str) -> Path:
+    """``MAIN_PROGRAM``: the default project's main program, looked up when asked."""
+    if name == "MAIN_PROGRAM":
+        return find_project().main_program
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,12 @@
-"""``make policy STACK=s``: the policy pack over a stack, offline, through the pack's analyzer service.
+"""``make policy STACK=s``: the project's policy pack over a stack, offline, through the pack's analyzer service.
 
 The stack's program is evaluated under the same mocks as the unit tests; every registered
 resource goes to the pack as the engine would send it (type, URN, name, inputs, parent).
 Violations print grouped by enforcement level; exit 1 on any mandatory violation.
+
+Project-specific: the gate is this repository's ``policy.gate`` (not part of the installed
+library) with the policy configs in ``<project>/policy/config/<stack>.json``; run it from the
+repository.
 
 Usage: ``python -m offline.policy_check --stack dev [--config policy/config/dev.json]``
 """
@@ -16,12 +20,24 @@ from pathlib import Path
 from typing import Any, Optional
 
 from components import ConfigError
-from policy.gate import GateReport, GateResource, gate_exit_status, run_gate
 
 from .apiserver_mocks import ApiServerMocks, ApiServerRejectionError
-from .evaluate import PROJECT_ROOT, Evaluation, evaluate_program, evaluate_stack, stack_config
+from .evaluate import evaluate_stack, stack_config
+from .project import find_project
+from .recording import Evaluation, evaluate_program
 
-POLICY_CONFIG_DIR = PROJECT_ROOT / "policy" / "config"
+try:
+    from policy.gate import GateReport, GateResource, gate_exit_status, run_gate
+except ImportError as error:
+    raise ImportError(
+        "offline.policy_check runs the threetier repository's policy gate (policy/gate), which the installed "
+        "library does not ship: run it from the repository"
+    ) from error
+
+
+def policy_config_dir() -> Path:
+    """``policy/config`` of the current project (see :func:`offline.project.find_project`)."""
+    return find_project().directory / "policy" / "config"
 
 
 def gate_resources(evaluation: Evaluation) -> list[GateResource]:
@@ -37,13 +53,13 @@ def check_stack(stack: str, overrides: Optional[Mapping[str, Any]] = None, confi
     Policies run at preview, before anything exists, as in ``pulumi up``.
     """
     evaluation = evaluate_stack(stack, overrides, preview=True)
-    return run_gate(gate_resources(evaluation), config or POLICY_CONFIG_DIR / f"{stack}.json")
+    return run_gate(gate_resources(evaluation), config or policy_config_dir() / f"{stack}.json")
 
 
 def check_program(program: Callable[[], None], stack: str) -> GateReport:
     """Judge any Pulumi program (evaluated as a preview under the mocks) with ``stack``'s policy config."""
     evaluation = evaluate_program(program, stack=stack, config=stack_config(stack), mocks=ApiServerMocks(preview=True))
-    return run_gate(gate_resources(evaluation), POLICY_CONFIG_DIR / f"{stack}.json")
+    return run_gate(gate_resources(evaluation), policy_config_dir() / f"{stack}.json")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -58,7 +74,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (FileNotFoundError, ConfigError, ApiServerRejectionError) as error:
         print(f"stack {options.stack} cannot be evaluated: {error}", file=sys.stderr)
         return 2
-    config = options.config or POLICY_CONFIG_DIR / f"{options.stack}.json"
+    config = options.config or policy_config_dir() / f"{options.stack}.json"
     return gate_exit_status(lambda: run_gate(gate_resources(evaluation), config), options.stack)
 
 

@@ -1,0 +1,125 @@
+"""Run any Pulumi program under mocks (by default :class:`ApiServerMocks`) and record what it registered.
+
+Generic: nothing here knows about a project's files. :mod:`offline.project` adds a project's
+``Pulumi.yaml``, stack files and main program on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .apiserver_mocks import ApiServerMocks
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource the program registered: what it asked for and what the mocks returned."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    #: Inputs as the provider receives them (camelCase; secret values wrapped).
+    inputs: dict[str, Any]
+    #: State returned by the emulated API server.
+    state: dict[str, Any]
+
+
+@dataclass
+class Evaluation:
+    """The result of one evaluation: registered resources and resolved stack outputs."""
+
+    resources: list[RegisteredResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    #: Names of the stack outputs Pulumi marks secret.
+    secret_outputs: set[str] = field(default_factory=set)
+
+    def of_type(self, typ: str) -> list[RegisteredResource]:
+        """Registered resources of Pulumi type token ``typ``."""
+        return [resource for resource in self.resources if resource.type == typ]
+
+    def kubernetes_objects(self) -> list[RegisteredResource]:
+        """Registered Kubernetes objects (no providers, no components), in registration order."""
+        return [
+            r
+            for r in self.resources
+            if r.custom and r.type.startswith("kubernetes:") and not r.type.startswith("pulumi:")
+        ]
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, also recording each registration's inputs, parent and URN."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[RegisteredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """Register as the SDK's mock monitor does, then record the registration."""
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            registered = self.resources[response.urn]
+            self.registrations.append(
+                RegisteredResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent=request.parent,
+                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
+                    state=dict(registered.state),
+                )
+            )
+        return response
+
+
+def evaluate_program(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    config: Mapping[str, str],
+    project: str = "threetier",
+    mocks: Optional[pulumi.runtime.Mocks] = None,
+) -> Evaluation:
+    """Run ``program`` against a fresh emulated cluster and return what it registered.
+
+    ``config`` is the flat Pulumi config (``"<project>:<key>" -> string``, objects as JSON);
+    ``project`` is the project name the program's ``pulumi.Config()`` reads under. ``mocks``
+    defaults to a fresh :class:`ApiServerMocks` (any ``pulumi.runtime.Mocks`` works; one with a
+    ``preview`` attribute sets the dry-run flag). Any exception of the program (e.g.
+    :class:`components.ConfigError`) or of the emulated API server
+    (:class:`ApiServerRejectionError`) propagates to the caller.
+    """
+    mocks = mocks or ApiServerMocks()
+    preview = bool(getattr(mocks, "preview", False))
+    monitor = RecordingMonitor(mocks)
+    # A fresh root Stack: set_mocks keeps the process's first one, whose exports (and through
+    # them every resource graph evaluated since) would otherwise pile up in each later evaluation.
+    ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config))
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    evaluation = Evaluation(resources=monitor.registrations)
+
+    async def run() -> None:
+        program()
+        root = get_root_resource()
+        exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+        for name, value in exported.items():
+            output = pulumi.Output.from_input(value)
+            evaluation.outputs[name] = await output.future()
+            if await output.is_secret():
+                evaluation.secret_outputs.add(name)
+
+    _sync_await(run_pulumi_func(lambda: run()))
+    return evaluation
