@@ -6,6 +6,8 @@ Generic: nothing here knows about a project's files. :mod:`offline.project` adds
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -121,5 +123,20 @@ def evaluate_program(
             if await output.is_secret():
                 evaluation.secret_outputs.add(name)
 
-    _sync_await(run_pulumi_func(lambda: run()))
+    try:
+        _sync_await(run_pulumi_func(lambda: run()))
+    except BaseException:
+        _retrieve_failed_futures()
+        raise
     return evaluation
+
+
+def _retrieve_failed_futures() -> None:
+    """Mark the futures a failed evaluation left failed as seen; the caller gets the error itself.
+
+    The SDK fails every output of a rejected resource; asyncio would log each of them as
+    "Future exception was never retrieved" whenever it is collected, long after the test.
+    """
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled():
+            obj.exception()

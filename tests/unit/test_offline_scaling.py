@@ -1,19 +1,15 @@
-"""The mocks' cost grows linearly: no rescans of the address ranges, nothing kept across evaluations."""
+"""The mocks' cost grows linearly: no rescans of the address ranges (see also test_offline_recording)."""
 
 from __future__ import annotations
 
-import gc
 import ipaddress
-import weakref
 from collections.abc import Iterator
 from typing import Any
 
-import pulumi
-import pulumi_kubernetes as k8s
 import pytest
 from pulumi.runtime import MockResourceArgs
 
-from offline import ApiServerMocks, ApiServerRejectionError, evaluate_program
+from offline import ApiServerMocks, ApiServerRejectionError
 from offline import apiserver_mocks as mocks_module
 from offline.allocators import FirstFreeAllocator, RangeExhaustedError
 
@@ -106,24 +102,3 @@ def test_first_free_allocator_matches_a_scan_from_the_start() -> None:
         taken.add(allocator.allocate("rest"))
     with pytest.raises(RangeExhaustedError):
         allocator.allocate("one too many")
-
-
-def test_each_evaluation_starts_from_a_fresh_stack() -> None:
-    first = evaluate_program(lambda: pulumi.export("first", 1), stack="test", config={})
-    second = evaluate_program(lambda: pulumi.export("second", 2), stack="test", config={})
-    assert first.outputs == {"first": 1}
-    assert second.outputs == {"second": 2}
-
-
-def test_an_earlier_evaluations_resources_are_not_kept_alive() -> None:
-    created: list[k8s.core.v1.Namespace] = []
-
-    def program() -> None:
-        created.append(k8s.core.v1.Namespace("scale", metadata={"name": "scale"}))
-        pulumi.export("namespace", created[0].metadata.name)
-
-    evaluate_program(program, stack="test", config={})
-    kept = weakref.ref(created.pop())
-    evaluate_program(lambda: None, stack="test", config={})
-    gc.collect()
-    assert kept() is None, "the first evaluation's resources outlived it (referenced from the root stack)"
