@@ -1,7 +1,8 @@
 """A different app from the same components: an API on a NodePort in front of a Redis cache.
 
-Run with the repo root on PYTHONPATH (``PYTHONPATH=../.. pulumi up``); a real project would
-install the components as a package.
+A program of its own that depends on the ``threetier`` library (``pip install`` of its wheel or
+of ``git+<repository URL>``), as in the README's "Using the components in your own program";
+``tests/`` unit-tests it with the library's ``offline`` mocks. Stack config: ``apiReplicas``.
 """
 
 import pulumi
@@ -10,6 +11,7 @@ import pulumi_kubernetes as k8s
 from components import ResourceSpec, Tier, TierArgs
 
 NAMESPACE = "cache-app"
+config = pulumi.Config()
 
 namespace = k8s.core.v1.Namespace(
     "cache-app",
@@ -32,7 +34,7 @@ api = Tier(
         image="ghcr.io/example/api:2.3.1",
         port=80,
         target_port=8000,
-        replicas=2,
+        replicas=config.get_int("apiReplicas", 2),
         service_type="NodePort",
         node_port=31080,
         env={"CACHE_URL": f"redis://{cache.dns_names.fqdn}:6379"},
