@@ -134,4 +134,4 @@ def test_another_program_uses_the_installed_library_and_its_mocks(
     assert "replicas: 3" in api.read_text()
 
     tests = run([installed, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=app).stdout
-    assert tests.splitlines()[-1].startswith("3 passed"), tests
+    assert tests.splitlines()[-1].startswith("4 passed"), tests
