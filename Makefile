@@ -65,8 +65,8 @@ up: venv ## policy-gated `pulumi up` of STACK, then verification
 down: venv ## destroy STACK and remove it
 	hack/stack.sh down $(STACK)
 
-verify: venv ## post-deploy verification of a deployed STACK
-	hack/stack.sh verify $(STACK)
+verify: venv ## post-deploy verification of a deployed STACK (OUTPUTS=file.json, VERIFY_TIMEOUT=s)
+	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) hack/stack.sh verify $(STACK)
 
 integration: venv ## integration suite against the local cluster (fails when no cluster answers)
 	THREETIER_REQUIRE_CLUSTER=1 $(VENV)/bin/pytest $(PYTEST_FLAGS) -m integration tests/integration

@@ -65,10 +65,22 @@ class ProjectStack:
         config_file: Optional[Path] = None,
         **options: Any,
     ) -> auto.UpResult:
-        """``pulumi up`` gated by the policy pack (``policy=False`` only for what policy must not see)."""
+        """``pulumi up`` gated by the policy pack, as the CLI's ``pulumi up`` does it: preview first.
+
+        The Automation API runs ``up --skip-preview``, where the pack judges each resource only as
+        it is about to be created, after the ones before it: a preview with the pack comes first,
+        so a mandatory violation stops the update before anything is created.
+        """
         if policy:
             options.setdefault("policy_packs", [str(POLICY_PACK)])
             options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
+            self.preview(
+                config_file=config_file,
+                policy_packs=options["policy_packs"],
+                policy_pack_configs=options["policy_pack_configs"],
+                replace=options.get("replace"),
+                refresh=options.get("refresh"),
+            )
         return self.stack.up(
             color="never",
             on_output=self.on_output,

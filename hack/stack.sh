@@ -5,7 +5,8 @@
 #           stack select/init -> pulumi up --policy-pack policy --policy-pack-config policy/config/s.json
 #           -> verify
 #   down:   pulumi destroy, then pulumi stack rm --preserve-config (the tracked stack file stays)
-#   verify: python -m verify against the stack's outputs (or OUTPUTS=file.json) and the live cluster
+#   verify: python -m verify against the stack's outputs (or OUTPUTS=file.json) and the live cluster;
+#           VERIFY_TIMEOUT=s bounds how long a check waits for things to settle (default 60)
 #
 # The engine is a machine prerequisite (`python -m deploy` says what is found and what is missing):
 # the CLI from .toolchain/bin (make toolchain) or PATH, the language host and the resource plugins
@@ -81,7 +82,7 @@ case "$ACTION" in
     pulumi stack rm --yes --preserve-config "$STACK"
     ;;
   verify)
-    args=(--stack "$STACK" --kubeconfig "${KUBECONFIG:-$CLUSTER_KUBECONFIG}")
+    args=(--stack "$STACK" --kubeconfig "${KUBECONFIG:-$CLUSTER_KUBECONFIG}" --timeout "${VERIFY_TIMEOUT:-60}")
     [ -n "${OUTPUTS:-}" ] && args+=(--outputs "$OUTPUTS")
     [ -f "$TOOLCHAIN_DIR/dns-server" ] && args+=(--dns-server "$(cat "$TOOLCHAIN_DIR/dns-server")")
     [ -f "$TOOLCHAIN_DIR/probe-image" ] && args+=(--probe-image "$(cat "$TOOLCHAIN_DIR/probe-image")")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 
 from rich.console import Console
@@ -22,7 +23,8 @@ def summary(results: list[CheckResult]) -> dict[str, int]:
 
 def print_table(stack: str, results: list[CheckResult], console: Console | None = None) -> None:
     """The verification table, one row per check, then the totals."""
-    console = console or Console()
+    # In a log (not a terminal) each check stays on one line, whatever the detail's length.
+    console = console or Console(width=None if sys.stdout.isatty() else 220)
     table = Table(title=f"verification of stack {stack}", show_lines=False)
     table.add_column("tier")
     table.add_column("check")

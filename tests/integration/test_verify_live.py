@@ -80,7 +80,7 @@ def test_a_network_policy_deleted_by_hand_fails_verification_naming_the_edge_tha
         assert "connected, but the NetworkPolicies deny this edge" in detail
         assert "database-allow-backend" in results_by_check(report)[("*", "isolation.policies")]["detail"]
     finally:
-        deployed.stack.up()  # the engine puts the policies back
+        deployed.stack.up(refresh=True)  # the engine sees them gone and puts them back
     status, report = verify_outputs("staging", deployed.outputs, deployments.work)
     assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
 
