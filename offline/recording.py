@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -19,6 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .apiserver_mocks import ApiServerMocks
+from .exports import resolve_export
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,16 @@ class Evaluation:
 
 
 class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, also recording each registration's inputs, parent and URN."""
+    """The SDK's mock monitor, also recording each registration's inputs, parent and URN.
+
+    The inputs recorded are the ones the SDK deserialized for the mocks (deserializing them a
+    second time cost a few percent of an evaluation); mocks that change them in place change
+    the record too (:class:`ApiServerMocks` works on a copy).
+    """
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
+        self._tap = _InputsTap(mocks)
+        super().__init__(self._tap)
         self.registrations: list[RegisteredResource] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
@@ -77,11 +85,35 @@ class RecordingMonitor(MockMonitor):
                     name=request.name,
                     custom=bool(request.custom),
                     parent=request.parent,
-                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
+                    inputs=self._tap.last_inputs(),
                     state=dict(registered.state),
                 )
             )
         return response
+
+
+class _InputsTap(pulumi.runtime.Mocks):
+    """Passes every call to ``mocks``, keeping the inputs of this thread's latest ``new_resource``.
+
+    The SDK registers resources from a thread pool and calls ``new_resource`` on the registering
+    thread, so the inputs a registration saw are this thread's latest.
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        self.mocks = mocks
+        self._latest = threading.local()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict[Any, Any]]:
+        self._latest.inputs = args.inputs
+        return self.mocks.new_resource(args)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
+        return self.mocks.call(args)
+
+    def last_inputs(self) -> dict[str, Any]:
+        """The inputs of the latest ``new_resource`` on this thread."""
+        inputs: dict[str, Any] = self._latest.inputs
+        return inputs
 
 
 def evaluate_program(
@@ -118,9 +150,8 @@ def evaluate_program(
         root = get_root_resource()
         exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
         for name, value in exported.items():
-            output = pulumi.Output.from_input(value)
-            evaluation.outputs[name] = await output.future()
-            if await output.is_secret():
+            evaluation.outputs[name], secret = await resolve_export(value)
+            if secret:
                 evaluation.secret_outputs.add(name)
 
     try:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import weakref
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from pulumi.runtime.sync_await import _sync_await
 
 from components.args import Manifest
 from offline import ApiServerMocks, ApiServerRejectionError, evaluate_program
@@ -48,3 +52,60 @@ def test_a_rejected_evaluation_leaves_no_unretrieved_failures(caplog: pytest.Log
         evaluate_program(lambda: None, stack="test", config={})  # drops the failed one's root stack
         gc.collect()
     assert [r.getMessage() for r in caplog.records if "never retrieved" in r.getMessage()] == []
+
+
+@dataclass
+class Address:
+    host: str
+
+
+def export_shapes() -> dict[str, Any]:
+    """Every shape of value a stack exports, with secrets and Outputs at several depths."""
+    secret = pulumi.Output.secret("s3cr3t")
+    five = pulumi.Output.from_input(5)
+
+    async def later() -> str:
+        return "awaited"
+
+    return {
+        "scalar": 1,
+        "none": None,
+        "empty": {},
+        "nested": {"a": [five, {"b": secret}], "t": (1, five), "e": []},
+        "list": [secret, 2],
+        "output_of_dict": five.apply(lambda v: {"v": v, "inner": pulumi.Output.from_input("x")}),
+        "secret_map": pulumi.Output.secret({"k": "v"}),
+        "output_key": {pulumi.Output.from_input("key"): five},
+        "awaitable": asyncio.ensure_future(later()),
+        "object": Address("db"),
+    }
+
+
+def test_exports_resolve_as_output_from_input_would() -> None:
+    values: dict[str, Any] = {}
+
+    def program() -> None:
+        values.update(export_shapes())
+        for name, value in values.items():
+            pulumi.export(name, value)
+
+    evaluation = evaluate_program(program, stack="test", config={})
+    assert evaluation.secret_outputs == {"nested", "list", "secret_map"}
+    for name, value in values.items():
+        reference = pulumi.Output.from_input(value)
+        expected = (_sync_await(reference.future()), _sync_await(reference.is_secret()))
+        assert (evaluation.outputs[name], name in evaluation.secret_outputs) == expected, name
+
+
+def test_recorded_inputs_are_what_the_program_asked_for() -> None:
+    def program() -> None:
+        k8s.core.v1.Service("svc", metadata={"name": "svc"}, spec={"ports": [{"port": 80}]})
+
+    [service] = evaluate_program(program, stack="test", config={}).resources
+    assert service.inputs == {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "svc"},
+        "spec": {"ports": [{"port": 80}]},
+    }
+    assert service.state["spec"]["clusterIP"].startswith("10.96.")  # the mocks' answer, kept apart
