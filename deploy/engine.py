@@ -93,10 +93,22 @@ class Engine:
         """The ``pulumi`` executable, when found."""
         return self.pieces[0].path if self.pieces else None
 
+    def path(self) -> str:
+        """PATH for the engine: the CLI's directory first, and the language host's when it is not cached.
+
+        The CLI finds a language host in the plugin cache by itself; one found only in a directory
+        of its own (``~/.pulumi/bin``) is put on PATH, where the CLI looks first.
+        """
+        parts = [str(TOOLCHAIN_BIN), os.environ.get("PATH", "")]
+        host = self.pieces[1].path if len(self.pieces) > 1 else None
+        if host is not None and host.parent.parent != pulumi_home() / "plugins":
+            parts.append(str(host.parent))
+        return os.pathsep.join(part for part in dict.fromkeys(parts) if part)
+
     def env(self) -> dict[str, str]:
         """Environment for running the engine: PATH that finds every part; no plugin downloads."""
         return {
-            "PATH": search_path(),
+            "PATH": self.path(),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         }
@@ -134,14 +146,18 @@ def _plugin_dirs(kind: str, name: str, version: str) -> list[Path]:
 
 
 def _find_language_host(cli_version: str) -> Piece:
+    """On PATH (the CLI looks there first), else in the plugin cache, else in ``~/.pulumi/bin``."""
     name = "pulumi-language-python"
-    path = shutil.which(name, path=search_path())
+    path = shutil.which(name, path=os.pathsep.join([str(TOOLCHAIN_BIN), os.environ.get("PATH", "")]))
     if path is not None:
         return Piece(name, Path(path), path)
     cached = [d / name for d in _plugin_dirs("language", "python", cli_version.lstrip("v"))]
     for candidate in cached:
         if os.access(candidate, os.X_OK) and not candidate.with_suffix(".partial").exists():
             return Piece(name, candidate, str(candidate))
+    path = shutil.which(name, path=str(pulumi_home() / "bin"))
+    if path is not None:
+        return Piece(name, Path(path), path)
     where = ", ".join(str(c) for c in cached)
     return Piece(
         name,

@@ -24,9 +24,9 @@ export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.pulumi-state
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-threetier-local}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-# Where a Pulumi install puts the CLI and its language hosts (the installer's ~/.pulumi/bin).
-export PATH="$TOOLCHAIN_BIN:$PATH:${PULUMI_HOME:-$HOME/.pulumi}/bin"
 PY="$REPO_ROOT/.venv/bin/python"
+# The built CLI first; the language host's directory when it is not in the plugin cache.
+export PATH="$(cd "$REPO_ROOT" && "$PY" -m deploy --path)"
 
 require_engine() {
   local report
