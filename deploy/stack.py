@@ -80,6 +80,7 @@ class ProjectStack:
                 policy_pack_configs=options["policy_pack_configs"],
                 replace=options.get("replace"),
                 refresh=options.get("refresh"),
+                expect_no_changes=options.get("expect_no_changes"),
             )
         return self.stack.up(
             color="never",

@@ -5,10 +5,9 @@
 
 Offline: evaluating each stack under the mocks, rendering, the policy gate, `make test`.
 With --cluster: `make cluster-up` from the toolchain cache (cold data dir), the idempotent
-re-run, the cluster's resident memory, and the toolchain build log of the cache; on the real
-node also: the app images' cold build, time from deploying dev to all its pods Ready, the
-frontend scaled 1 -> 5 -> 1 under a bounded probe loop (failed requests), and the peak memory
-of the whole cluster (control plane, node, containers) over that run.
+re-run, the cluster's resident memory, the app images' cold build, and the toolchain build log
+of the cache. The engine's figures on the cluster (pulumi up vs kubectl apply, make up/verify per
+stack, scaling under load, peak memory): hack/benchmark_engine.py.
 `scale`: a program of N ThreeTierApps under offline's API-server mocks and under the SDK's plain
 mocks, its table in its own section of docs/benchmarks.md and a plot (docs/benchmarks-scale.png).
 """
@@ -23,6 +22,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -108,9 +108,12 @@ def cluster_section() -> list[str]:
     up_cold = run(["make", "cluster-up"])
     up_again = run(["make", "cluster-up"])
     pids = cluster_pids()
+    with tempfile.TemporaryDirectory() as scratch:
+        images_cold = run(["env", f"THREETIER_CACHE={scratch}", "hack/build-images.sh"])
     lines += [
         f"- `make cluster-up` with the toolchain and images cached, fresh cluster data: {up_cold:.1f} s",
-        f"- `make cluster-up` on a running cluster (idempotent): {up_again:.2f} s",
+        f"- `make cluster-up` on a running cluster (idempotent, readiness canary included): {up_again:.2f} s",
+        f"- app images built cold (empty cache, .debs downloaded): {images_cold:.1f} s",
         f"- resident memory of the cluster's processes right after start: {rss_of(list(pids.values()))} MiB "
         f"({', '.join(f'{name} {rss_of([pid])}' for name, pid in sorted(pids.items()))} MiB)",
         "",
@@ -179,50 +182,6 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def real_node_section() -> list[str]:
-    """Markdown lines of the real node's figures (the cluster must be up with THREETIER_NODE=real)."""
-    import tempfile
-
-    import yaml
-    from kubernetes import client, config
-
-    from tests.integration.conftest import node_addresses
-    from tests.integration.deploy import deploy, exported_outputs
-    from tests.integration.probe_loop import ProbeLoop
-
-    with tempfile.TemporaryDirectory() as scratch:
-        images_cold = run(["env", f"THREETIER_CACHE={scratch}", "hack/build-images.sh"])
-    os.environ.setdefault("KUBECONFIG", str(ROOT / ".toolchain" / "kubeconfig"))
-    core = client.CoreV1Api(config.new_client_from_config(config_file=os.environ["KUBECONFIG"]))  # type: ignore[no-untyped-call]
-    work = Path(tempfile.mkdtemp())
-    with PeakMemory() as memory:
-        start = time.perf_counter()
-        outputs = exported_outputs(deploy("dev", work / "dev"), core)
-        ready = time.perf_counter() - start
-        frontend = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]["threetier:frontend"]
-        node_ip = next(iter(node_addresses(core).values()))
-        loop = ProbeLoop(f"http://{node_ip}:{outputs['frontend']['nodePort']}/")
-        loop.start()
-        scale_start = time.perf_counter()
-        for replicas in (5, 1):
-            deploy("dev", work / f"dev-{replicas}", {"threetier:frontend": {**frontend, "replicas": replicas}})
-        scaled = time.perf_counter() - scale_start
-        time.sleep(2 * 5)  # the drain window of the last terminating pods, still under load
-        loop.stop()
-    run(["env", f"KUBECONFIG={os.environ['KUBECONFIG']}", ".toolchain/bin/kubectl", "delete", "ns", "threetier-dev"])
-    return [
-        "## Real node (kubelet + containerd + CNI bridge + kube-proxy in a network namespace)",
-        "",
-        f"- app images built cold (empty cache, .debs downloaded): {images_cold:.1f} s",
-        f"- deploy dev (rendered manifests, `kubectl apply`) until every pod is Ready: {ready:.1f} s",
-        f"- frontend 1 -> 5 -> 1 through the stack config, each step until rolled out: {scaled:.1f} s; "
-        f"bounded probe loop on the node port meanwhile: {loop.requests} requests, {len(loop.failures)} failed",
-        f"- peak resident memory of the whole cluster (control plane, DNS, LB, node, containers) during "
-        f"that run: {memory.peak} MiB",
-        "",
-    ]
 
 
 # -- Scale scan (issue #13): N ThreeTierApps under offline's mocks and under the SDK's plain mocks -------------
@@ -473,8 +432,6 @@ def main() -> int:
     ]
     if options.cluster:
         lines += cluster_section()
-        if os.environ.get("THREETIER_NODE", "real") == "real":
-            lines += real_node_section()
     target = ROOT / "docs" / "benchmarks.md"
     manual = (
         target.read_text().split("<!-- manual -->", 1)[1]
