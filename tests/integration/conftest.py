@@ -153,13 +153,30 @@ def dns_server() -> tuple[str, int]:
     return host, int(port)
 
 
+@pytest.fixture(scope="session")
+def namespaces_to_reap(core: client.CoreV1Api) -> Iterator[list[str]]:
+    """Namespaces deleted during the session without waiting: the session waits for all of them at its end."""
+    deleted: list[str] = []
+    yield deleted
+    wait_until(
+        f"namespaces {deleted} to be gone",
+        lambda: all(namespace_gone(core, name) for name in deleted),
+        timeout=180,
+    )
+
+
 @pytest.fixture
-def namespace(core: client.CoreV1Api) -> Iterator[str]:
-    """A fresh namespace enforcing the restricted Pod Security level; deleted (and waited for) afterwards."""
+def namespace(core: client.CoreV1Api, namespaces_to_reap: list[str]) -> Iterator[str]:
+    """A fresh namespace enforcing the restricted Pod Security level; deleted afterwards.
+
+    Its deletion is not waited for here (its pods drain in the background while the next tests
+    run, each in a namespace of its own); the session waits for every such namespace at its end.
+    """
     name = f"smoke-{uuid.uuid4().hex[:8]}"
     core.create_namespace({"metadata": {"name": name, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
     yield name
-    delete_namespace(name, core)
+    delete_namespace(name, core, wait=False)
+    namespaces_to_reap.append(name)
 
 
 def delete_namespace(namespace: str, core: client.CoreV1Api, wait: bool = True) -> None:
