@@ -267,7 +267,9 @@ CANARY_NAMESPACE=kube-system
 
 canary_dns_ok() { [ "$(dns_a "$1.$CANARY_NAMESPACE.svc.cluster.local" 2>/dev/null)" = "$2" ]; }
 canary_lb_ok() { [ -n "$(kubectl_ get service "$1" -n "$CANARY_NAMESPACE" -o jsonpath='{.status.loadBalancer.ingress[0].ip}' 2>/dev/null)" ]; }
-canary_proxy_ok() { in_node_netns iptables-save 2>/dev/null | grep -q -- "-d $1/32 .*$CANARY_NAMESPACE/$2:"; }
+# kube-proxy's nat rules for the canary (it has an endpoint, so they exist): kube-router rewrites the
+# whole filter table on each of its syncs, so only nat rules are kube-proxy's alone.
+canary_proxy_ok() { in_node_netns iptables-save -t nat 2>/dev/null | grep -q -- "-d $1/32 .*$CANARY_NAMESPACE/$2:.* -j KUBE-SVC-"; }
 in_node_netns() { nsenter --net="/run/netns/$NODE_NETNS" "$@"; }
 
 # wait_or_restart SECONDS WHAT PROCESS RESTART_FUNCTION CHECK...: wait for CHECK; if it never holds,
@@ -291,10 +293,28 @@ restart_kube_proxy() { "$REPO_ROOT/hack/node-up.sh" >/dev/null; }
 
 confirm_serving() {
   local name="cluster-up-canary-$RANDOM$RANDOM" start=$SECONDS ip
-  kubectl_ create service loadbalancer "$name" -n "$CANARY_NAMESPACE" --tcp=80:8080 >/dev/null \
-    || die "cannot create the readiness canary Service $CANARY_NAMESPACE/$name"
+  # A LoadBalancer Service without selector, with one endpoint (the veth's host address: nothing is
+  # ever sent to it), so kube-proxy programs real forwarding rules for it.
+  kubectl_ apply -f - >/dev/null <<YAML || die "cannot create the readiness canary Service $CANARY_NAMESPACE/$name"
+apiVersion: v1
+kind: Service
+metadata: {name: $name, namespace: $CANARY_NAMESPACE, labels: {app.kubernetes.io/name: cluster-up-canary}}
+spec:
+  type: LoadBalancer
+  ports: [{name: probe, port: 80, targetPort: 8080, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $name
+  namespace: $CANARY_NAMESPACE
+  labels: {kubernetes.io/service-name: $name, endpointslice.kubernetes.io/managed-by: threetier-cluster-up}
+addressType: IPv4
+endpoints: [{addresses: ["$HOST_VETH_IP"], conditions: {ready: true}}]
+ports: [{name: probe, port: 8080, protocol: TCP}]
+YAML
   # shellcheck disable=SC2064
-  trap "kubectl --kubeconfig '$CLUSTER_KUBECONFIG' --context '$CONTEXT' delete service '$name' -n '$CANARY_NAMESPACE' --wait=false >/dev/null 2>&1 || true" EXIT
+  trap "kubectl --kubeconfig '$CLUSTER_KUBECONFIG' --context '$CONTEXT' delete service,endpointslice '$name' -n '$CANARY_NAMESPACE' --wait=false >/dev/null 2>&1 || true" EXIT
   ip=$(kubectl_ get service "$name" -n "$CANARY_NAMESPACE" -o jsonpath='{.spec.clusterIP}')
   wait_or_restart 20 "CoreDNS answering $name with $ip" coredns start_coredns canary_dns_ok "$name" "$ip"
   wait_or_restart 20 "MetalLB assigning $name an address" metallb-controller start_metallb canary_lb_ok "$name"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from ..cluster import Obj
 from ..context import CheckContext, result, skipped
 from ..model import CheckResult, TierExport
+from ..retry import eventually
 
 
 def check_discovery(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
     """Each wiring env var in every pod equals the exported FQDN of the tier it calls."""
     results: list[CheckResult] = []
-    pods = ctx.cluster.pods(tier.namespace, tier.selector)
+    # Pods being deleted (a rollout's old ones draining) are on their way out: not the tier's state.
+    pods = [pod for pod in ctx.cluster.pods(tier.namespace, tier.selector) if not _terminating(pod)]
     for env_name, target in sorted(tier.wiring.items()):
         callee = ctx.outputs.tier_by_service(tier.namespace, target["service"])
         if callee is None:
@@ -36,22 +38,45 @@ def check_discovery(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
 
 
 def _service_env_vars(ctx: CheckContext, tier: TierExport, pods: list[Obj]) -> CheckResult:
-    """Pods created after a Service see ``<SVC>_SERVICE_HOST``/``_PORT`` (needs a running container)."""
+    """Pods created after a Service see ``<SVC>_SERVICE_HOST``/``_PORT`` (needs a running container).
+
+    A pod that cannot be exec'ed into (it started terminating since it was listed) is looked at
+    again on a fresh listing, until the settle timeout.
+    """
     reason = ctx.data_plane_reason()
     if reason:
         return skipped(tier, "discovery.serviceEnv", f"container environment not observable: {reason}")
-    missing = []
-    for pod in pods:
-        ok, output = ctx.cluster.exec_in_pod(tier.namespace, pod["metadata"]["name"], ["env"])
-        if ok is None:
-            return skipped(tier, "discovery.serviceEnv", output)
-        names = {line.partition("=")[0] for line in output.splitlines() if "=" in line}
-        for target in tier.wiring.values():
-            prefix = target["service"].upper().replace("-", "_")
-            for suffix in ("_SERVICE_HOST", "_SERVICE_PORT"):
-                if f"{prefix}{suffix}" not in names:
-                    missing.append(f"{pod['metadata']['name']}: {prefix}{suffix}")
-    return result(tier, "discovery.serviceEnv", not missing, "missing " + ", ".join(missing) if missing else "present")
+
+    def inspect() -> tuple[bool, tuple[bool | None, str]]:
+        missing: list[str] = []
+        current = [pod for pod in ctx.cluster.pods(tier.namespace, tier.selector) if not _terminating(pod)]
+        for pod in current or pods:
+            name = pod["metadata"]["name"]
+            ok, output = ctx.cluster.exec_in_pod(tier.namespace, name, ["env"])
+            if ok is None:
+                return True, (None, output)
+            if not ok:
+                return False, (False, f"cannot read the environment of {name}: {output.strip()[-200:]}")
+            names = {line.partition("=")[0] for line in output.splitlines() if "=" in line}
+            for target in tier.wiring.values():
+                prefix = target["service"].upper().replace("-", "_")
+                missing += [
+                    f"{name}: {prefix}{suffix}"
+                    for suffix in ("_SERVICE_HOST", "_SERVICE_PORT")
+                    if f"{prefix}{suffix}" not in names
+                ]
+        if missing:  # a pod's environment never changes: no point in asking again
+            return True, (False, "missing " + ", ".join(missing))
+        return True, (True, "present")
+
+    ok, detail = eventually(inspect, timeout=ctx.settle_timeout)[1]
+    if ok is None:
+        return skipped(tier, "discovery.serviceEnv", detail)
+    return result(tier, "discovery.serviceEnv", ok, detail)
+
+
+def _terminating(pod: Obj) -> bool:
+    return bool((pod.get("metadata") or {}).get("deletionTimestamp"))
 
 
 def _env_value(pod: Obj, name: str) -> object:
