@@ -2,8 +2,9 @@
 # make up / down / verify STACK=s: the real Pulumi engine against a cluster, gated by the policy pack.
 #
 #   up:     engine check -> cluster (the local one unless the stack sets threetier:kubeconfig) ->
-#           stack select/init -> pulumi up --policy-pack policy --policy-pack-config policy/config/s.json
-#           -> verify
+#           stack select/init -> the policy pack over the program offline (make policy: nothing is
+#           created on a mandatory violation) -> pulumi up --skip-preview --policy-pack policy
+#           --policy-pack-config policy/config/s.json (the pack judges every resource again) -> verify
 #   down:   pulumi destroy, then pulumi stack rm --preserve-config (the tracked stack file stays)
 #   verify: python -m verify against the stack's outputs (or OUTPUTS=file.json) and the live cluster;
 #           VERIFY_TIMEOUT=s bounds how long a check waits for things to settle (default 60)
@@ -69,7 +70,12 @@ case "$ACTION" in
       "$REPO_ROOT/hack/cluster-up.sh"
       export KUBECONFIG="$CLUSTER_KUBECONFIG"
     fi
-    pulumi up --yes --stack "$STACK" --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
+    # The gate: the same policy pack over the same program, offline (API-server mocks), before the
+    # engine touches anything: a mandatory violation (resource or stack policy) exits here. Then
+    # the engine runs the pack again on every resource as it deploys it; its own preview would
+    # only repeat the gate, at the cost of a second run of the program and every plugin.
+    "$PY" -m offline.policy_check --stack "$STACK"
+    pulumi up --yes --skip-preview --stack "$STACK" --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
     "$0" verify "$STACK"
     ;;
   down)
