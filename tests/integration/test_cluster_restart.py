@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from pulumi import automation as auto
 from deploy import Backend, config_copy
 from verify.network import resolve_a
 
-from .conftest import ROOT, TOOLCHAIN, is_local_cluster, namespace_gone, wait_until
+from .conftest import ROOT, TOOLCHAIN, delete_namespace, is_local_cluster, namespace_gone, wait_until
 from .stacks import Deployments, verify_outputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive]
@@ -63,13 +64,27 @@ def objects_in_state(state: dict[str, Any], namespace: str) -> set[tuple[str, st
     }
 
 
+NAMESPACE = "threetier-restart"
+
+
+@pytest.fixture
+def restart_namespace(api_client: client.ApiClient) -> Iterator[str]:
+    """The test's namespace; deleted afterwards even when the test failed half-way."""
+    yield NAMESPACE
+    delete_namespace(NAMESPACE, client.CoreV1Api(api_client))
+
+
 def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_up(
-    deployments: Deployments, api_client: client.ApiClient, dns_server: tuple[str, int], tmp_path: Path
+    deployments: Deployments,
+    api_client: client.ApiClient,
+    dns_server: tuple[str, int],
+    tmp_path: Path,
+    restart_namespace: str,
 ) -> None:
     if not is_local_cluster() or not APISERVER_PID.exists():
         pytest.skip("restarts the local cluster's API server (make cluster-up)")
     core = client.CoreV1Api(api_client)
-    namespace = "threetier-restart"
+    namespace = restart_namespace
     config = config_copy("staging", tmp_path / "config", {"threetier:namespace": namespace})
     stack = deployments.open("staging", Backend.local(tmp_path / "state"))
     failures: list[BaseException] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,17 @@ def test_a_second_up_of_each_stack_changes_nothing(deployments: Deployments) -> 
         assert changes[stack] == {auto.OpType.SAME: len(evaluate_stack(stack).resources) + 1}, stack  # + the Stack
 
 
+@pytest.fixture
+def refused_namespace(core: client.CoreV1Api) -> Iterator[str]:
+    """The refused stack's namespace: it must never exist; removed afterwards should a regression create it."""
+    yield "threetier-refused"
+    delete_namespace("threetier-refused", core)
+
+
 def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
-    deployments: Deployments, core: client.CoreV1Api, tmp_path: Path
+    deployments: Deployments, core: client.CoreV1Api, tmp_path: Path, refused_namespace: str
 ) -> None:
-    namespace = "threetier-refused"
+    namespace = refused_namespace
     config = config_copy(
         "prod",
         tmp_path / "config",
