@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import yaml
 from pulumi import automation as auto
@@ -28,6 +28,8 @@ DEFAULT_PASSPHRASE = "threetier-local"
 STACKS_DIR = ROOT / "stacks"
 POLICY_PACK = ROOT / "policy"
 PROJECT = "threetier"
+#: How an ``up`` is gated before the engine deploys anything (see :meth:`ProjectStack.up`).
+Gate = Literal["offline", "preview"]
 
 
 def policy_config(stack: str) -> Path:
@@ -62,26 +64,32 @@ class ProjectStack:
         self,
         *,
         policy: bool = True,
+        gate: Gate = "offline",
         config_file: Optional[Path] = None,
         **options: Any,
     ) -> auto.UpResult:
-        """``pulumi up`` gated by the policy pack, as the CLI's ``pulumi up`` does it: preview first.
+        """``pulumi up`` with the policy pack, gated before anything is created.
 
         The Automation API runs ``up --skip-preview``, where the pack judges each resource only as
-        it is about to be created, after the ones before it: a preview with the pack comes first,
-        so a mandatory violation stops the update before anything is created.
+        it is about to be created, after the ones before it. So a gate comes first: ``"offline"``
+        (what ``make up`` does: the same pack over the same program under the API-server mocks;
+        raises :class:`PolicyRefusedError`) or ``"preview"`` (what a plain ``pulumi up`` does: a
+        preview with the pack; raises ``auto.CommandError``).
         """
         if policy:
             options.setdefault("policy_packs", [str(POLICY_PACK)])
             options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
-            self.preview(
-                config_file=config_file,
-                policy_packs=options["policy_packs"],
-                policy_pack_configs=options["policy_pack_configs"],
-                replace=options.get("replace"),
-                refresh=options.get("refresh"),
-                expect_no_changes=options.get("expect_no_changes"),
-            )
+            if gate == "offline":
+                offline_gate(self.name, config_file)
+            else:
+                self.preview(
+                    config_file=config_file,
+                    policy_packs=options["policy_packs"],
+                    policy_pack_configs=options["policy_pack_configs"],
+                    replace=options.get("replace"),
+                    refresh=options.get("refresh"),
+                    expect_no_changes=options.get("expect_no_changes"),
+                )
         return self.stack.up(
             color="never",
             on_output=self.on_output,
@@ -118,6 +126,21 @@ class ProjectStack:
             if resource["type"] == resource_type and str(resource["urn"]).endswith(f"::{name}"):
                 return str(resource["urn"])
         raise KeyError(f"stack {self.name} has no {resource_type} named {name}")
+
+
+class PolicyRefusedError(RuntimeError):
+    """The offline gate found mandatory violations: nothing was deployed."""
+
+
+def offline_gate(stack: str, config_file: Optional[Path] = None) -> None:
+    """``make policy``'s gate over ``stack`` (or over the config in ``config_file``); raise on a mandatory violation."""
+    from offline.policy_check import check_stack
+    from policy.gate.report import format_report
+
+    overrides = (yaml.safe_load(config_file.read_text()) or {}).get("config") if config_file else None
+    report = check_stack(stack, overrides)
+    if report.mandatory:
+        raise PolicyRefusedError(format_report(report, stack))
 
 
 def open_stack(

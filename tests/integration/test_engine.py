@@ -20,7 +20,8 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from deploy import Backend, config_copy
+from deploy import Backend, PolicyRefusedError, config_copy
+from deploy.stack import Gate
 from offline import evaluate_stack
 
 from .conftest import ROOT, delete_namespace, namespace_gone, wait_until
@@ -111,21 +112,22 @@ def refused_namespace(core: client.CoreV1Api) -> Iterator[str]:
     delete_namespace("threetier-refused", core)
 
 
+@pytest.mark.parametrize("gate", ["offline", "preview"])
 def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
-    deployments: Deployments, core: client.CoreV1Api, tmp_path: Path, refused_namespace: str
+    deployments: Deployments, core: client.CoreV1Api, tmp_path: Path, refused_namespace: str, gate: Gate
 ) -> None:
+    """Refused by make up's gate (the pack offline) and by a plain `pulumi up` (its preview with the pack)."""
     namespace = refused_namespace
     config = config_copy(
         "prod",
         tmp_path / "config",
         {"threetier:namespace": namespace, "threetier:database": {"serviceType": "LoadBalancer"}},
     )
-    backend = Backend.local(tmp_path / "state")
-    stack = deployments.open("prod", backend)
+    stack = deployments.open("prod", Backend.local(tmp_path / "state"))
     output: list[str] = []
     stack.on_output = output.append
-    with pytest.raises(auto.CommandError) as refused:
-        stack.up(config_file=config)
+    with pytest.raises((auto.CommandError, PolicyRefusedError)) as refused:
+        stack.up(config_file=config, gate=gate)
     text = str(refused.value) + "\n".join(output)
     assert "database-not-exposed" in text
     assert f"Service {namespace}/database selects the database tier and has type LoadBalancer" in text
