@@ -13,6 +13,8 @@ removed with ``--preserve-config``, and a config change goes through a *copy* of
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,14 +135,16 @@ class PolicyRefusedError(RuntimeError):
 
 
 def offline_gate(stack: str, config_file: Optional[Path] = None) -> None:
-    """``make policy``'s gate over ``stack`` (or over the config in ``config_file``); raise on a mandatory violation."""
-    from offline.policy_check import check_stack
-    from policy.gate.report import format_report
+    """``make policy``'s gate over ``stack`` (or the config in ``config_file``); raise on a mandatory violation.
 
-    overrides = (yaml.safe_load(config_file.read_text()) or {}).get("config") if config_file else None
-    report = check_stack(stack, overrides)
-    if report.mandatory:
-        raise PolicyRefusedError(format_report(report, stack))
+    In a process of its own: the evaluation runs under the Pulumi SDK's process-wide mock settings.
+    """
+    command = [sys.executable, "-m", "offline.policy_check", "--stack", stack]
+    if config_file is not None:
+        command += ["--stack-config", str(config_file)]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise PolicyRefusedError(f"{completed.stdout}{completed.stderr}".strip())
 
 
 def open_stack(

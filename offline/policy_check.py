@@ -8,7 +8,7 @@ Project-specific: the gate is this repository's ``policy.gate`` (not part of the
 library) with the policy configs in ``<project>/policy/config/<stack>.json``; run it from the
 repository.
 
-Usage: ``python -m offline.policy_check --stack dev [--config policy/config/dev.json]``
+Usage: ``python -m offline.policy_check --stack dev [--config policy/config/dev.json] [--stack-config COPY]``
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional
+
+import yaml
 
 from components import ConfigError
 
@@ -67,10 +69,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.policy_check", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--config", type=Path, help="policy pack config (default policy/config/<stack>.json)")
+    parser.add_argument(
+        "--stack-config",
+        type=Path,
+        help="a copy of the stack file to take the config from (as `pulumi up --config-file`)",
+    )
     options = parser.parse_args(argv)
     try:
+        overrides = (
+            (yaml.safe_load(options.stack_config.read_text()) or {}).get("config") if options.stack_config else None
+        )
         # Evaluate first: a stack that cannot even be evaluated never reaches the pack.
-        evaluation = evaluate_stack(options.stack, preview=True)
+        evaluation = evaluate_stack(options.stack, overrides, preview=True)
     except (FileNotFoundError, ConfigError, ApiServerRejectionError) as error:
         print(f"stack {options.stack} cannot be evaluated: {error}", file=sys.stderr)
         return 2
