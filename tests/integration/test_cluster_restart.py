@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import client
 from pulumi import automation as auto
 
@@ -85,7 +86,16 @@ def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_u
         pytest.skip("restarts the local cluster's API server (make cluster-up)")
     core = client.CoreV1Api(api_client)
     namespace = restart_namespace
-    config = config_copy("staging", tmp_path / "config", {"threetier:namespace": namespace})
+    # staging's shape (a LoadBalancer frontend: MetalLB must serve again too), one pod per tier.
+    staging = yaml.safe_load((ROOT / "stacks" / "Pulumi.staging.yaml").read_text())["config"]
+    config = config_copy(
+        "staging",
+        tmp_path / "config",
+        {
+            "threetier:namespace": namespace,
+            **{key: {**staging[key], "replicas": 1} for key in ("threetier:frontend", "threetier:backend")},
+        },
+    )
     stack = deployments.open("staging", Backend.local(tmp_path / "state"))
     failures: list[BaseException] = []
 

@@ -229,7 +229,7 @@ def test_a_service_deleted_by_hand_fails_make_verify_and_up_refresh_restores_it(
     core.delete_namespaced_service("frontend", namespace)
     wait_until("the frontend Service to be gone", lambda: _service_missing(core, namespace, "frontend"), timeout=30)
 
-    broken = deployments.make("verify", "STACK=dev", "VERIFY_TIMEOUT=5")
+    broken = deployments.make("verify", "STACK=dev", "VERIFY_TIMEOUT=3")
     assert broken.returncode != 0, broken.stdout[-2000:]
     assert "Service threetier-dev/frontend does not exist" in broken.stdout
     summary = broken.stdout.strip().splitlines()[-1]

@@ -4,16 +4,23 @@ again once put back."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from .conftest import wait_until
+from verify.cluster import LiveCluster
+from verify.network import http_get
+
+from .conftest import kubeconfig_path, node_addresses, wait_until
 from .stacks import STACKS, Deployed, Deployments, kubectl, results_by_check, verify_outputs
 
 pytestmark = pytest.mark.integration
+
+#: Settle timeout of a verification that must fail: what it checks has been broken and waited for.
+SHORT = 3
 
 #: Every (source, target) the isolation check tries, and whether the stack's policies allow it.
 EDGES = {
@@ -27,6 +34,25 @@ EDGES = {
     ("outside", "backend"): False,
     ("outside", "database"): False,
 }
+
+
+def connects_from(namespace: str, component: str, host: str, port: int) -> bool:
+    """A TCP connection from a pod of ``component`` to ``host:port`` succeeds."""
+    cluster = LiveCluster(str(kubeconfig_path()))
+    try:
+        pods = [
+            p
+            for p in cluster.pods(namespace, {"app.kubernetes.io/component": component})
+            if not p["metadata"].get("deletionTimestamp")
+        ]
+        if not pods:
+            return False
+        ok, _ = cluster.exec_in_pod(
+            namespace, pods[0]["metadata"]["name"], ["sh", "-c", f"nc -w 2 {host} {port} </dev/null"]
+        )
+    finally:
+        cluster.close()
+    return bool(ok)
 
 
 def isolation_results(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
@@ -68,7 +94,14 @@ def test_a_network_policy_deleted_by_hand_fails_verification_naming_the_edge_tha
     for name in ("database-allow-backend", "default-deny-ingress"):
         kubectl("delete", "networkpolicy", name, "-n", namespace)
     try:
-        status, report = verify_outputs("staging", deployed.outputs, deployments.work, timeout=5)
+        # The enforcer drops the rules moments later: verify once the edge has really opened.
+        frontend = deployed.outputs["database"]["dnsNames"]["fqdn"]
+        wait_until(
+            "frontend -> database to open once its policies are gone",
+            partial(connects_from, namespace, "frontend", frontend, 5432),
+            timeout=60,
+        )
+        status, report = verify_outputs("staging", deployed.outputs, deployments.work, timeout=SHORT)
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
         assert failed == {
@@ -100,13 +133,18 @@ def reachable_nodes(report: dict[str, Any]) -> set[str]:
     }
 
 
-def test_a_service_edited_by_hand_fails_verification(deployments: Deployments, real_traffic: bool) -> None:
+def test_a_service_edited_by_hand_fails_verification(
+    deployments: Deployments, real_traffic: bool, core: client.CoreV1Api
+) -> None:
     deployed = deployments.get("dev")
     namespace = deployed.namespace
     original = deployed.outputs["frontend"]["nodePort"]
     set_node_port(namespace, "frontend", 31999)
     try:
-        status, report = verify_outputs("dev", deployed.outputs, deployments.work, timeout=5)
+        if real_traffic:  # kube-proxy moves the port moments later: verify once the old one is closed
+            address = next(iter(node_addresses(core).values()))
+            wait_until(f"{address}:{original} to close", lambda: not http_get(f"http://{address}:{original}/")[0], 60)
+        status, report = verify_outputs("dev", deployed.outputs, deployments.work, timeout=SHORT)
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
         expected = {("frontend", "objects.nodePort")}
@@ -136,7 +174,7 @@ def test_a_deployment_scaled_to_zero_fails_verification(
     try:
         # Terminating pods still serve for their drain window: verify once they are gone.
         wait_until("the backend pods to be gone", lambda: backend_pods_gone(core, namespace), timeout=90)
-        status, report = verify_outputs("prod", deployed.outputs, deployments.work, timeout=5)
+        status, report = verify_outputs("prod", deployed.outputs, deployments.work, timeout=SHORT)
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
         # The drift is the replica count (exported 3, live 0); with no pods the wiring cannot be shown
