@@ -12,10 +12,13 @@ removed with ``--preserve-config``, and a config change goes through a *copy* of
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -24,6 +27,7 @@ import yaml
 from pulumi import automation as auto
 
 from .engine import ROOT, Engine
+from .pending import PendingCreate, adopt_pending_creates, pending_creates
 
 #: Passphrase of local stacks (README, "Commands"): their stack files carry its salt.
 DEFAULT_PASSPHRASE = "threetier-local"
@@ -76,28 +80,83 @@ class ProjectStack:
         it is about to be created, after the ones before it. So a gate comes first: ``"offline"``
         (what ``make up`` does: the same pack over the same program under the API-server mocks;
         raises :class:`PolicyRefusedError`) or ``"preview"`` (what a plain ``pulumi up`` does: a
-        preview with the pack; raises ``auto.CommandError``).
+        preview with the pack; raises ``auto.CommandError``). Then the pending creates of an
+        interrupted ``up`` are adopted (:meth:`adopt_pending_creates`), as ``make up`` does.
         """
-        if policy:
-            options.setdefault("policy_packs", [str(POLICY_PACK)])
-            options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
-            if gate == "offline":
-                offline_gate(self.name, config_file)
-            else:
-                self.preview(
-                    config_file=config_file,
-                    policy_packs=options["policy_packs"],
-                    policy_pack_configs=options["policy_pack_configs"],
-                    replace=options.get("replace"),
-                    refresh=options.get("refresh"),
-                    expect_no_changes=options.get("expect_no_changes"),
-                )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The state is exported meanwhile, for the pending creates of an interrupted up.
+            exporting = pool.submit(self.export_state)
+            if policy:
+                options.setdefault("policy_packs", [str(POLICY_PACK)])
+                options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
+                if gate == "offline":
+                    offline_gate(self.name, config_file)
+                else:
+                    self.preview(
+                        config_file=config_file,
+                        policy_packs=options["policy_packs"],
+                        policy_pack_configs=options["policy_pack_configs"],
+                        replace=options.get("replace"),
+                        refresh=options.get("refresh"),
+                        expect_no_changes=options.get("expect_no_changes"),
+                    )
+            self.adopt_pending_creates(config_file=config_file, exported=exporting.result())
         return self.stack.up(
             color="never",
             on_output=self.on_output,
             config_file=str(config_file) if config_file else None,
             **options,
         )
+
+    def adopt_pending_creates(
+        self, *, config_file: Optional[Path] = None, exported: Optional[dict[str, Any]] = None
+    ) -> list[PendingCreate]:
+        """Make the state whole after an interrupted ``up`` (see :mod:`deploy.pending`).
+
+        The pending creates of Kubernetes objects become resources with their object IDs, then a
+        refresh keeps those whose objects exist and drops the others (which the next ``up``
+        creates). Returns what was adopted; does nothing but a ``stack export`` (or read
+        ``exported``, one taken just before) when the last operation ended cleanly.
+        """
+        exported = exported or self.export_state()
+        if not pending_creates(exported.get("deployment") or {}):
+            return []
+        deployment, adopted = adopt_pending_creates(exported.get("deployment") or {})
+        # `stack import` clears every pending operation: the creates not adopted are dropped.
+        self.import_state({**exported, "deployment": deployment})
+        if adopted:
+            self.stack.refresh(
+                color="never",
+                on_output=self.on_output,
+                config_file=str(config_file) if config_file else None,
+                show_secrets=False,
+                suppress_outputs=True,
+            )
+        return adopted
+
+    def export_state(self) -> dict[str, Any]:
+        """``pulumi stack export``: the state with its secrets as ciphertext.
+
+        (The Automation API's ``export_stack`` asks for them in plaintext, and its ``import_stack``
+        writes them so to a temporary file.)
+        """
+        return dict(json.loads(self._cli("stack", "export", "--stack", self.name)))
+
+    def import_state(self, state: Mapping[str, Any]) -> None:
+        """``pulumi stack import`` of a state from :meth:`export_state` (pending operations cleared)."""
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "state.json"
+            path.write_text(json.dumps(state))
+            self._cli("stack", "import", "--stack", self.name, "--file", str(path))
+
+    def _cli(self, *args: str) -> str:
+        """Run the stack's CLI (``--non-interactive``) in its workspace; its stdout."""
+        workspace = self.stack.workspace
+        assert isinstance(workspace, auto.LocalWorkspace)
+        assert workspace.pulumi_command is not None
+        assert workspace.work_dir is not None
+        result = workspace.pulumi_command.run(list(args), workspace.work_dir, dict(workspace.env_vars or {}))
+        return result.stdout
 
     def preview(self, *, config_file: Optional[Path] = None, **options: Any) -> auto.PreviewResult:
         """``pulumi preview`` (same policy gate as ``up``)."""
@@ -124,7 +183,7 @@ class ProjectStack:
 
     def urn_of(self, resource_type: str, name: str) -> str:
         """The URN of one of the stack's resources (e.g. ``random:index/randomPassword:RandomPassword``)."""
-        for resource in (self.stack.export_stack().deployment or {}).get("resources", []):
+        for resource in self.export_state().get("deployment", {}).get("resources", []):
             if resource["type"] == resource_type and str(resource["urn"]).endswith(f"::{name}"):
                 return str(resource["urn"])
         raise KeyError(f"stack {self.name} has no {resource_type} named {name}")

@@ -3,8 +3,11 @@
 #
 #   up:     engine check -> cluster (the local one unless the stack sets threetier:kubeconfig) ->
 #           stack select/init -> the policy pack over the program offline (make policy: nothing is
-#           created on a mandatory violation) -> pulumi up --skip-preview --policy-pack policy
+#           created on a mandatory violation) -> the pending creates of an interrupted up adopted
+#           (python -m deploy adopt-pending) -> pulumi up --skip-preview --policy-pack policy
 #           --policy-pack-config policy/config/s.json (the pack judges every resource again) -> verify
+#   apply:  up's engine step alone (no cluster start, no verification): the gate, the adoption,
+#           the up; what hack/benchmark_engine.py times
 #   down:   pulumi destroy, then pulumi stack rm --preserve-config (the tracked stack file stays)
 #   verify: python -m verify against the stack's outputs (or OUTPUTS=file.json) and the live cluster;
 #           VERIFY_TIMEOUT=s bounds how long a check waits for things to settle (default 60)
@@ -17,8 +20,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 
-ACTION="${1:?usage: stack.sh up|down|verify STACK}"
-STACK="${2:?usage: stack.sh up|down|verify STACK}"
+ACTION="${1:?usage: stack.sh up|apply|down|verify STACK}"
+STACK="${2:?usage: stack.sh up|apply|down|verify STACK}"
 [ -f "$REPO_ROOT/stacks/Pulumi.$STACK.yaml" ] || die "unknown stack '$STACK': no stacks/Pulumi.$STACK.yaml (known: $(ls "$REPO_ROOT/stacks" | sed -E 's/Pulumi\.(.*)\.yaml/\1/' | xargs))"
 
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.pulumi-state}"
@@ -70,13 +73,31 @@ case "$ACTION" in
       "$REPO_ROOT/hack/cluster-up.sh"
       export KUBECONFIG="$CLUSTER_KUBECONFIG"
     fi
+    "$0" apply "$STACK"
+    "$0" verify "$STACK"
+    ;;
+  apply)
+    require_engine
+    cd "$REPO_ROOT"
+    select_stack
+    [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$(stack_kubeconfig)"
+    # The state is exported meanwhile, for the pending creates of an interrupted up.
+    exported=$(mktemp)
+    trap 'rm -f "$exported"' EXIT
+    pulumi stack export --stack "$STACK" --file "$exported" &
+    exporting=$!
     # The gate: the same policy pack over the same program, offline (API-server mocks), before the
     # engine touches anything: a mandatory violation (resource or stack policy) exits here. Then
     # the engine runs the pack again on every resource as it deploys it; its own preview would
     # only repeat the gate, at the cost of a second run of the program and every plugin.
     "$PY" -m offline.policy_check --stack "$STACK"
+    wait "$exporting"
+    # An up interrupted half-way (API server gone, CLI killed) leaves pending creates whose objects
+    # may exist: adopt them (deploy/pending.py), or this up fails with "already exists".
+    if "$PY" -m deploy has-pending "$exported"; then
+      "$PY" -m deploy adopt-pending "$STACK"
+    fi
     pulumi up --yes --skip-preview --stack "$STACK" --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
-    "$0" verify "$STACK"
     ;;
   down)
     require_engine
@@ -94,5 +115,5 @@ case "$ACTION" in
     [ -f "$TOOLCHAIN_DIR/probe-image" ] && args+=(--probe-image "$(cat "$TOOLCHAIN_DIR/probe-image")")
     cd "$REPO_ROOT" && "$PY" -m verify "${args[@]}"
     ;;
-  *) die "unknown action '$ACTION' (up, down, verify)" ;;
+  *) die "unknown action '$ACTION' (up, apply, down, verify)" ;;
 esac

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from deploy import Backend, Engine, ProjectStack, find_engine, open_stack
+from deploy.stack import PROJECT
 
 from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, probe_image
 
@@ -108,6 +109,25 @@ class Deployments:
             if name not in self._deployed:
                 pytest.fail(f"stack {name} was torn down earlier in this session")
             return self._deployed[name]
+
+    def interrupt_create(self, name: str, urn: str) -> None:
+        """Leave ``urn`` of stack ``name`` as an ``up`` killed mid-create does: a pending create.
+
+        The object stays in the cluster; the state forgets the resource and records only that its
+        create was sent. Edits the file backend's checkpoint (``stack import`` clears pending
+        operations, so there is no CLI way to write one).
+        """
+        state_file = Path(self.backend.url.removeprefix("file://")) / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
+        checkpoint = json.loads(state_file.read_text())
+        latest = checkpoint["checkpoint"]["latest"]
+        (done,) = [r for r in latest["resources"] if r["urn"] == urn]
+        latest["resources"] = [r for r in latest["resources"] if r["urn"] != urn]
+        sent = {key: value for key, value in done.items() if key not in ("id", "outputs")}
+        latest["pending_operations"] = [
+            *(latest.get("pending_operations") or []),
+            {"resource": sent, "type": "creating"},
+        ]
+        state_file.write_text(json.dumps(checkpoint, indent=4))
 
     def forget(self, name: str) -> None:
         """``name`` was torn down by a test: nothing to destroy at the end."""

@@ -245,6 +245,27 @@ def test_a_service_deleted_by_hand_fails_make_verify_and_up_refresh_restores_it(
     assert " 0 failed" in fixed.stdout
 
 
+def test_make_up_after_an_up_interrupted_mid_create_adopts_the_object_it_left(
+    deployments: Deployments, apps: client.AppsV1Api
+) -> None:
+    deployed = deployments.get("dev")
+    namespace = deployed.namespace
+    urn = deployed.stack.urn_of("kubernetes:apps/v1:Deployment", "threetier-backend")
+    uid = apps.read_namespaced_deployment("backend", namespace).metadata.uid
+    # As an up killed after sending the create: the object exists, the state only knows it was sent.
+    deployments.interrupt_create("dev", urn)
+
+    completed = deployments.make("up", "STACK=dev")
+
+    printed = completed.stdout + completed.stderr
+    assert completed.returncode == 0, printed[-3000:]
+    assert f"adopted the pending create of {urn} as {namespace}/backend" in printed
+    assert "already exists" not in printed
+    assert "18 unchanged" in printed, printed[-3000:]
+    assert apps.read_namespaced_deployment("backend", namespace).metadata.uid == uid, "adopted, not recreated"
+    assert deployed.stack.urn_of("kubernetes:apps/v1:Deployment", "threetier-backend") == urn
+
+
 def _service_missing(core: client.CoreV1Api, namespace: str, name: str) -> bool:
     try:
         core.read_namespaced_service(name, namespace)
