@@ -119,6 +119,22 @@ require_tools() {
   ((${#missing[@]} == 0)) || die "missing in $TOOLCHAIN_BIN: ${missing[*]} (hack/build-cluster-tools.sh builds them; see its output above)"
 }
 
+stop_node_clients() {
+  # The real node's API clients, stopped before the API server comes back and started afresh by
+  # node-up.sh after it. Their informers would otherwise wait out a watch backoff (10-20 s seen)
+  # before they see new objects: kube-proxy would not forward to a new Service, kube-router would
+  # not enforce a new NetworkPolicy, and the kubelet would start a pod without the env vars of a
+  # Service created meanwhile (seen: a frontend pod without BACKEND_SERVICE_HOST, its Deployment
+  # created by an interrupted up resuming while the kubelet's watch was still down). Running
+  # containers are kept; the kubelet adopts them again.
+  [ "$NODE_MODE" = real ] || return 0
+  local component
+  for component in kubelet kube-proxy kube-router; do
+    [ -f "$RUN_DIR/$component.pid" ] && stop_pid "$RUN_DIR/$component.pid"
+  done
+  return 0
+}
+
 create_control_plane() {
   if kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
     if [ "$(kubectl_ get --raw /readyz 2>/dev/null)" != ok ]; then
@@ -127,6 +143,7 @@ create_control_plane() {
       # the cluster down): stop every component by pid first, then start them all on the kept data.
       log "restarting existing kwok cluster $CLUSTER_NAME (data kept in $CLUSTER_DIR/etcd)"
       CONTROL_PLANE_RESTARTED=1
+      stop_node_clients
       local f
       for f in "$CLUSTER_DIR"/pids/*.pid; do [ -f "$f" ] && stop_pid "$f"; done
       kwokctl start cluster --name "$CLUSTER_NAME" --timeout 2m \
@@ -203,15 +220,8 @@ dns_answers() { # dns_answers NAME: CoreDNS returns at least one A record for NA
   [ -n "$(dns_a "$1" 2>/dev/null)" ]
 }
 
-start_coredns() {
-  echo "$DNS_ADDRESS:$DNS_PORT" >"$TOOLCHAIN_DIR/dns-server"
-  if pid_alive coredns && [ "$CONTROL_PLANE_RESTARTED" = 1 ]; then
-    # Its informer would re-sync with the restarted API server only after a watch backoff: start afresh.
-    stop_pid "$RUN_DIR/coredns.pid"
-  fi
-  pid_alive coredns && return
-  port_in_use "$DNS_PORT" udp && die "udp port $DNS_PORT is already in use by a process this script did not start; stop it or set THREETIER_DNS_PORT"
-  cat >"$TOOLCHAIN_DIR/Corefile" <<COREFILE
+corefile() { # the local CoreDNS's configuration
+  cat <<COREFILE
 cluster.local:$DNS_PORT in-addr.arpa:$DNS_PORT ip6.arpa:$DNS_PORT {
     bind $DNS_ADDRESS
     errors
@@ -220,9 +230,28 @@ cluster.local:$DNS_PORT in-addr.arpa:$DNS_PORT ip6.arpa:$DNS_PORT {
         pods insecure
         fallthrough in-addr.arpa ip6.arpa
     }
-    cache 5
+    # Answers cached 5 s; "no such name" never: a name asked for a moment before its Service was
+    # created would otherwise stay unknown for 5 s after CoreDNS learns of it.
+    cache 5 {
+        disable denial
+    }
 }
 COREFILE
+}
+
+start_coredns() {
+  echo "$DNS_ADDRESS:$DNS_PORT" >"$TOOLCHAIN_DIR/dns-server"
+  if pid_alive coredns && [ "$CONTROL_PLANE_RESTARTED" = 1 ]; then
+    # Its informer would re-sync with the restarted API server only after a watch backoff: start afresh.
+    stop_pid "$RUN_DIR/coredns.pid"
+  fi
+  if pid_alive coredns && [ "$(corefile)" != "$(cat "$TOOLCHAIN_DIR/Corefile" 2>/dev/null)" ]; then
+    log "the CoreDNS configuration changed: restarting it"
+    stop_pid "$RUN_DIR/coredns.pid"
+  fi
+  pid_alive coredns && return
+  port_in_use "$DNS_PORT" udp && die "udp port $DNS_PORT is already in use by a process this script did not start; stop it or set THREETIER_DNS_PORT"
+  corefile >"$TOOLCHAIN_DIR/Corefile"
   log "starting CoreDNS $COREDNS_VERSION on $DNS_ADDRESS:$DNS_PORT (cluster.local only; no forwarding)"
   start_background coredns coredns -conf "$TOOLCHAIN_DIR/Corefile"
   wait_for 30 "CoreDNS to answer kubernetes.default.svc.cluster.local on $DNS_ADDRESS:$DNS_PORT (log: $LOG_DIR/coredns.log)" \
@@ -336,7 +365,7 @@ main() {
   fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   echo "$NODE_MODE" >"$TOOLCHAIN_DIR/node-mode"
-  if healthy; then confirm_serving; print_info; exit 0; fi
+  if healthy; then start_coredns; confirm_serving; print_info; exit 0; fi
   "$REPO_ROOT/hack/build-cluster-tools.sh" || die "building the cluster toolchain failed (see above); fix it and rerun 'make cluster-up'"
   require_tools
   local start=$SECONDS

@@ -115,7 +115,7 @@ def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_u
     completed = subprocess.run(["make", "cluster-up"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     ready_seconds = time.monotonic() - started
-    print(f"make cluster-up after the crash: ready in {ready_seconds:.1f} s")
+    print(f"make cluster-up after the crash: ready in {ready_seconds:.1f} s\n{completed.stdout}{completed.stderr}")
 
     # Ready means serving: a Service created now resolves through CoreDNS at once.
     canary = core.create_namespaced_service(
