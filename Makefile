@@ -69,7 +69,7 @@ verify: venv ## post-deploy verification of a deployed STACK (OUTPUTS=file.json,
 	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) hack/stack.sh verify $(STACK)
 
 integration: venv ## integration suite against the local cluster (fails when no cluster answers)
-	THREETIER_REQUIRE_CLUSTER=1 $(VENV)/bin/pytest $(PYTEST_FLAGS) -m integration tests/integration
+	THREETIER_REQUIRE_CLUSTER=1 $(VENV)/bin/pytest $(PYTEST_FLAGS) --durations=12 -m integration tests/integration
 
 clean: ## remove rendered manifests and caches in the clone (not the toolchain cache)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

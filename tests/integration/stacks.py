@@ -86,8 +86,12 @@ class Deployments:
 
     def make(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """Run ``make ARGS`` in the repo against this session's backend; its output is recorded."""
+        return self.run("make", "--no-print-directory", *args, timeout=timeout)
+
+    def run(self, *command: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run ``command`` in the repo against this session's backend; its output is recorded."""
         completed = subprocess.run(
-            ["make", "--no-print-directory", *args],
+            list(command),
             cwd=ROOT,
             env=self.env(),
             capture_output=True,

@@ -21,7 +21,7 @@ from pulumi import automation as auto
 from deploy import Backend, config_copy
 from verify.network import resolve_a
 
-from .conftest import ROOT, TOOLCHAIN, delete_namespace, is_local_cluster, namespace_gone, wait_until
+from .conftest import ROOT, TOOLCHAIN, delete_namespace, is_local_cluster, wait_until
 from .stacks import Deployments, verify_outputs
 
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive]
@@ -69,10 +69,15 @@ NAMESPACE = "threetier-restart"
 
 
 @pytest.fixture
-def restart_namespace(api_client: client.ApiClient) -> Iterator[str]:
-    """The test's namespace; deleted afterwards even when the test failed half-way."""
+def restart_namespace(api_client: client.ApiClient, namespaces_to_reap: list[str]) -> Iterator[str]:
+    """The test's namespace; deleted afterwards even when the test failed half-way.
+
+    Not waited for here (its pods drain while the next tests run): the session waits at its end.
+    The stack's state, in the test's own temporary backend, is abandoned with it.
+    """
     yield NAMESPACE
-    delete_namespace(NAMESPACE, client.CoreV1Api(api_client))
+    delete_namespace(NAMESPACE, client.CoreV1Api(api_client), wait=False)
+    namespaces_to_reap.append(NAMESPACE)
 
 
 def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_up(
@@ -148,7 +153,3 @@ def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_u
     assert objects_in(api_client, namespace) == objects_in_state(state, namespace)
     kinds = [kind for kind, _ in objects_in(api_client, namespace)]
     assert kinds.count("Deployment") == 3 and kinds.count("Service") == 3, kinds
-
-    stack.destroy()
-    stack.remove()
-    wait_until(f"namespace {namespace} to be gone", lambda: namespace_gone(core, namespace), timeout=120)
