@@ -5,8 +5,8 @@
 Needs `make cluster-up` (real node) and the engine (`python -m deploy`). One run, same cluster:
 - dev through `kubectl apply --server-side` of its rendered manifests + `kubectl rollout status`,
   then `kubectl delete namespace --wait` (the baseline);
-- dev through `make up`'s engine step (the policy pack offline, then `pulumi up --skip-preview`
-  with the pack) into a fresh backend, a second (no-op) one, then `pulumi destroy`; and the same
+- dev through `make up`'s engine step (`hack/stack.sh apply`: the policy pack offline, then
+  `pulumi up --skip-preview` with the pack) into a fresh backend, a second (no-op) one, then `pulumi destroy`; and the same
   with a plain `pulumi up` (its own preview with the pack, then the update); ratios to the baseline;
 - `make up STACK=s` (cluster check, up, verification) and `make verify STACK=s` for each stack,
   `make down STACK=s` after;
@@ -106,10 +106,12 @@ class Bench:
         )  # fmt: skip
 
     def make_up_engine_step(self, stack: str) -> float:
-        """What make up runs between the cluster check and the verification: the offline gate, then the up."""
-        return self.run(str(ROOT / ".venv" / "bin" / "python"), "-m", "offline.policy_check", "--stack", stack) + (
-            self.pulumi_up(stack, "--skip-preview")
-        )
+        """What make up runs between the cluster check and the verification (``hack/stack.sh apply``).
+
+        The offline gate (the state exported beside it, for an interrupted up's pending creates),
+        then ``pulumi up --skip-preview`` with the pack.
+        """
+        return self.run(str(ROOT / "hack" / "stack.sh"), "apply", stack)
 
 
 def median(samples: list[float]) -> str:
