@@ -242,7 +242,7 @@ start_network_policy_enforcer() {
     --hostname-override "$NODE_NAME" --run-firewall=true --run-router=false --run-service-proxy=false \
     --enable-cni=false --health-port "$KUBE_ROUTER_HEALTH_PORT" \
     --service-cluster-ip-range "$SERVICE_CIDR" --service-node-port-range 30000-32767 \
-    --iptables-sync-period 5m
+    --iptables-sync-period 5m -v=1
 }
 
 enforcer_synced() { # kube-router answers healthz once its controllers have synced
