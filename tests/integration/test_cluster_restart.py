@@ -74,7 +74,6 @@ def restart_namespace(api_client: client.ApiClient) -> Iterator[str]:
 
     Waited for here, not left to drain while the next tests deploy: the one run that left it
     draining saw two denied edges of dev open for a minute (docs/cluster.md, "Known issue").
-    The stack's state, in the test's own temporary backend, is abandoned with it.
     """
     yield NAMESPACE
     delete_namespace(NAMESPACE, client.CoreV1Api(api_client))
@@ -153,3 +152,8 @@ def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_u
     assert objects_in(api_client, namespace) == objects_in_state(state, namespace)
     kinds = [kind for kind, _ in objects_in(api_client, namespace)]
     assert kinds.count("Deployment") == 3 and kinds.count("Service") == 3, kinds
+
+    # Destroyed first: a namespace emptied by the engine goes in seconds, a full one takes ~26 s
+    # here (the namespace controller's backoff while its pods drain).
+    stack.destroy()
+    stack.remove()
