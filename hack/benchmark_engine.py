@@ -6,8 +6,9 @@ Needs `make cluster-up` (real node) and the engine (`python -m deploy`). One run
 - dev through `kubectl apply --server-side` of its rendered manifests + `kubectl rollout status`,
   then `kubectl delete namespace --wait` (the baseline);
 - dev through `make up`'s engine step (`hack/stack.sh apply`: the policy pack offline, then
-  `pulumi up --skip-preview` with the pack) into a fresh backend, a second (no-op) one, then `pulumi destroy`; and the same
-  with a plain `pulumi up` (its own preview with the pack, then the update); ratios to the baseline;
+  `pulumi up --skip-preview` with the pack) into a fresh backend, a second (no-op) one, then
+  `pulumi destroy`; and the same with a plain `pulumi up` (its own preview with the pack, then
+  the update); ratios to the baseline;
 - `make up STACK=s` (cluster check, up, verification) and `make verify STACK=s` for each stack,
   `make down STACK=s` after;
 - the frontend scaled 1 -> 5 -> 1 through a copy of the stack file and `pulumi up`, under a
