@@ -241,12 +241,10 @@ COREFILE
 
 start_coredns() {
   echo "$DNS_ADDRESS:$DNS_PORT" >"$TOOLCHAIN_DIR/dns-server"
-  if pid_alive coredns && [ "$CONTROL_PLANE_RESTARTED" = 1 ]; then
-    # Its informer would re-sync with the restarted API server only after a watch backoff: start afresh.
-    stop_pid "$RUN_DIR/coredns.pid"
-  fi
-  if pid_alive coredns && [ "$(corefile)" != "$(cat "$TOOLCHAIN_DIR/Corefile" 2>/dev/null)" ]; then
-    log "the CoreDNS configuration changed: restarting it"
+  # Started afresh after a control-plane restart (its informer would re-sync only after a watch
+  # backoff) and when its configuration changed.
+  if pid_alive coredns && { [ "$CONTROL_PLANE_RESTARTED" = 1 ] \
+      || [ "$(corefile)" != "$(cat "$TOOLCHAIN_DIR/Corefile" 2>/dev/null)" ]; }; then
     stop_pid "$RUN_DIR/coredns.pid"
   fi
   pid_alive coredns && return

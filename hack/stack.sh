@@ -64,6 +64,28 @@ stack_kubeconfig() { # the stack's configured kubeconfig, or the local cluster's
   if [ -n "$configured" ]; then echo "$configured"; else echo "$CLUSTER_KUBECONFIG"; fi
 }
 
+engine_step() { # up's engine step: the gate, the adoption of pending creates, the up (stack selected)
+  # The state is exported meanwhile, for the pending creates of an interrupted up.
+  local exported exporting
+  exported=$(mktemp)
+  # shellcheck disable=SC2064  # expanded now: $exported is local
+  trap "rm -f '$exported'" EXIT
+  pulumi stack export --stack "$STACK" --file "$exported" &
+  exporting=$!
+  # The gate: the same policy pack over the same program, offline (API-server mocks), before the
+  # engine touches anything: a mandatory violation (resource or stack policy) exits here. Then
+  # the engine runs the pack again on every resource as it deploys it; its own preview would
+  # only repeat the gate, at the cost of a second run of the program and every plugin.
+  "$PY" -m offline.policy_check --stack "$STACK"
+  wait "$exporting"
+  # An up interrupted half-way (API server gone, CLI killed) leaves pending creates whose objects
+  # may exist: adopt them (deploy/pending.py), or this up fails with "already exists".
+  if "$PY" -m deploy has-pending "$exported"; then
+    "$PY" -m deploy adopt-pending "$STACK"
+  fi
+  pulumi up --yes --skip-preview --stack "$STACK" --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
+}
+
 case "$ACTION" in
   up)
     require_engine
@@ -73,7 +95,7 @@ case "$ACTION" in
       "$REPO_ROOT/hack/cluster-up.sh"
       export KUBECONFIG="$CLUSTER_KUBECONFIG"
     fi
-    "$0" apply "$STACK"
+    engine_step
     "$0" verify "$STACK"
     ;;
   apply)
@@ -81,23 +103,7 @@ case "$ACTION" in
     cd "$REPO_ROOT"
     select_stack
     [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$(stack_kubeconfig)"
-    # The state is exported meanwhile, for the pending creates of an interrupted up.
-    exported=$(mktemp)
-    trap 'rm -f "$exported"' EXIT
-    pulumi stack export --stack "$STACK" --file "$exported" &
-    exporting=$!
-    # The gate: the same policy pack over the same program, offline (API-server mocks), before the
-    # engine touches anything: a mandatory violation (resource or stack policy) exits here. Then
-    # the engine runs the pack again on every resource as it deploys it; its own preview would
-    # only repeat the gate, at the cost of a second run of the program and every plugin.
-    "$PY" -m offline.policy_check --stack "$STACK"
-    wait "$exporting"
-    # An up interrupted half-way (API server gone, CLI killed) leaves pending creates whose objects
-    # may exist: adopt them (deploy/pending.py), or this up fails with "already exists".
-    if "$PY" -m deploy has-pending "$exported"; then
-      "$PY" -m deploy adopt-pending "$STACK"
-    fi
-    pulumi up --yes --skip-preview --stack "$STACK" --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
+    engine_step
     ;;
   down)
     require_engine

@@ -148,7 +148,7 @@ def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_u
     outputs = stack.outputs()
     status, report = verify_outputs("staging", outputs, tmp_path)
     assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
-    state = stack.stack.export_stack().deployment or {}
+    state = stack.export_state().get("deployment") or {}
     assert objects_in(api_client, namespace) == objects_in_state(state, namespace)
     kinds = [kind for kind, _ in objects_in(api_client, namespace)]
     assert kinds.count("Deployment") == 3 and kinds.count("Service") == 3, kinds

@@ -132,7 +132,7 @@ def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
     assert "database-not-exposed" in text
     assert f"Service {namespace}/database selects the database tier and has type LoadBalancer" in text
     assert namespace_gone(core, namespace)
-    state = stack.stack.export_stack().deployment or {}
+    state = stack.export_state().get("deployment") or {}
     assert [r["urn"] for r in state.get("resources", []) if r["type"] != "pulumi:pulumi:Stack"] == []
     stack.remove()
 
