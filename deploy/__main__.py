@@ -1,32 +1,69 @@
-"""``python -m deploy``: report the Pulumi engine on this machine (exit 2 when a part is missing).
+"""``python -m deploy``: the Pulumi engine on this machine, and ``make up``'s engine step.
 
-``python -m deploy --path`` prints the PATH the engine runs with (for ``hack/stack.sh``).
-``python -m deploy has-pending EXPORT.json`` exits 0 when a ``pulumi stack export`` file has
-pending creates (an interrupted ``up``); ``python -m deploy adopt-pending STACK`` makes the state
-of STACK (in ``$PULUMI_BACKEND_URL``, passphrase ``$PULUMI_CONFIG_PASSPHRASE``) whole again: see
-:mod:`deploy.pending`.
+- ``python -m deploy``: report the engine (exit 2 when a part is missing);
+- ``python -m deploy --path``: the PATH the engine runs with (for ``hack/stack.sh``);
+- ``python -m deploy up STACK``: the policy-gated ``pulumi up`` of STACK, program inline (see
+  :mod:`deploy.stack`); exit 1 when the gate refuses it (nothing deployed) or the ``up`` fails;
+- ``python -m deploy adopt-pending STACK``: make the state of STACK whole again after an
+  interrupted ``up`` (:mod:`deploy.pending`; ``up`` does it first anyway).
+
+STACK lives in ``$PULUMI_BACKEND_URL`` with passphrase ``$PULUMI_CONFIG_PASSPHRASE``; the cluster
+is ``$KUBECONFIG``'s unless the stack configures its own.
 """
 
+import argparse
 import os
 import sys
-from pathlib import Path
+
+from pulumi import automation as auto
 
 from .engine import find_engine, main
-from .pending import report_pending_creates
-from .stack import DEFAULT_PASSPHRASE, Backend, open_stack
+from .stack import DEFAULT_PASSPHRASE, Backend, PolicyRefusedError, ProjectStack, open_stack
 
-if sys.argv[1:] == ["--path"]:
-    print(find_engine().path())
-    sys.exit(0)
-if len(sys.argv) == 3 and sys.argv[1] == "has-pending":
-    sys.exit(report_pending_creates(Path(sys.argv[2])))
-if len(sys.argv) == 3 and sys.argv[1] == "adopt-pending":
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
+    parser.add_argument("--path", action="store_true", help="print the PATH the engine runs with")
+    commands = parser.add_subparsers(dest="command")
+    up = commands.add_parser("up", help="policy-gated pulumi up of STACK (program inline)")
+    up.add_argument("stack")
+    adopt = commands.add_parser("adopt-pending", help="adopt the pending creates of an interrupted up")
+    adopt.add_argument("stack")
+    return parser
+
+
+def _open(stack: str) -> ProjectStack:
     backend = Backend(
         url=os.environ["PULUMI_BACKEND_URL"],
         passphrase=os.environ.get("PULUMI_CONFIG_PASSPHRASE", DEFAULT_PASSPHRASE),
     )
-    stack = open_stack(sys.argv[2], find_engine(), backend, on_output=print)
-    for create in stack.adopt_pending_creates():
+    return open_stack(stack, find_engine(), backend, on_output=lambda line: print(line, flush=True))
+
+
+def _up(stack: str) -> int:
+    try:
+        _open(stack).up(on_error=lambda line: print(line, file=sys.stderr, flush=True))
+    except PolicyRefusedError as refused:
+        print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
+        return 1
+    except auto.CommandError:
+        print(f"pulumi up of stack {stack} failed (its output is above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _adopt_pending(stack: str) -> int:
+    for create in _open(stack).adopt_pending_creates():
         print(f"adopted the pending create of {create.urn} as {create.object_id} (kept if the refresh finds it)")
+    return 0
+
+
+arguments = _parser().parse_args()
+if arguments.path:
+    print(find_engine().path())
     sys.exit(0)
+if arguments.command == "up":
+    sys.exit(_up(arguments.stack))
+if arguments.command == "adopt-pending":
+    sys.exit(_adopt_pending(arguments.stack))
 sys.exit(main())

@@ -18,10 +18,8 @@ those that do not, which the ``up`` creates. Pending creates of other providers 
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 KUBERNETES_TYPE_PREFIX = "kubernetes:"
@@ -93,17 +91,3 @@ def adopt_pending_creates(deployment: Mapping[str, Any]) -> tuple[dict[str, Any]
         adopted.append(create)
     adopted_deployment["pending_operations"] = kept_operations
     return adopted_deployment, adopted
-
-
-def report_pending_creates(export_file: Path) -> int:
-    """``python -m deploy has-pending EXPORT.json``: 0 when the exported state has pending creates.
-
-    Prints them; returns 1 when there are none (``hack/stack.sh`` then skips the adoption).
-    """
-    text = export_file.read_text()
-    exported = json.loads(text) if text.strip() else {}
-    creates = pending_creates(exported.get("deployment") or {})
-    for create in creates:
-        where = f"object {create.object_id}" if create.object_id else "no Kubernetes object: dropped"
-        print(f"pending create left by an interrupted up: {create.urn} ({where})")
-    return 0 if creates else 1

@@ -1,8 +1,14 @@
 """The project's stacks through the real Pulumi engine: the Automation API over the installed CLI.
 
-What ``make up`` does by hand (``hack/stack.sh``), as a library for the integration tests and the
+What ``make up`` runs (``python -m deploy up``), and a library for the integration tests and the
 benchmark: a local file backend, the passphrase secrets provider, every ``pulumi up`` gated by the
 policy pack with the stack's ``policy/config/<stack>.json``.
+
+The program runs *inline* by default (:func:`components.program.three_tier_program` in this
+process, the CLI connected to it): the language host's start-up is spared (it runs ``pip list``
+and two more Python processes before the program starts), and the offline policy gate runs while
+the engine starts, the program waiting for its verdict before it registers anything.
+``inline=False`` runs ``__main__.py`` through the language host, as a plain ``pulumi up`` does.
 
 The tracked ``stacks/Pulumi.<stack>.yaml`` files are never written: they carry the
 ``encryptionsalt`` of the local passphrase (so ``stack init`` leaves them as they are), stacks are
@@ -17,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +32,8 @@ from typing import Any, Literal, Optional
 
 import yaml
 from pulumi import automation as auto
+
+from components.program import three_tier_program
 
 from .engine import ROOT, Engine
 from .pending import PendingCreate, adopt_pending_creates, pending_creates
@@ -65,6 +74,8 @@ class ProjectStack:
     stack: auto.Stack
     #: Receives every line the CLI prints (default: nothing is printed).
     on_output: Optional[Callable[[str], None]] = None
+    #: ``up`` runs the program in this process (see the module's docstring), not ``__main__.py``.
+    inline: bool = True
 
     def up(
         self,
@@ -80,18 +91,20 @@ class ProjectStack:
         it is about to be created, after the ones before it. So a gate comes first: ``"offline"``
         (what ``make up`` does: the same pack over the same program under the API-server mocks;
         raises :class:`PolicyRefusedError`) or ``"preview"`` (what a plain ``pulumi up`` does: a
-        preview with the pack; raises ``auto.CommandError``). Then the pending creates of an
-        interrupted ``up`` are adopted (:meth:`adopt_pending_creates`), as ``make up`` does.
+        preview with the pack; raises ``auto.CommandError``). With an inline program the offline
+        gate runs while the engine starts, and the program registers nothing until it has passed.
+        Before the ``up``, the pending creates of an interrupted ``up`` are adopted
+        (:meth:`adopt_pending_creates`), as ``make up`` does.
         """
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # The state is exported meanwhile, for the pending creates of an interrupted up.
-            exporting = pool.submit(self.export_state)
-            if policy:
-                options.setdefault("policy_packs", [str(POLICY_PACK)])
-                options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
-                if gate == "offline":
-                    offline_gate(self.name, config_file)
-                else:
+        if policy:
+            options.setdefault("policy_packs", [str(POLICY_PACK)])
+            options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
+        offline = OfflineGate(self.name, config_file) if policy and gate == "offline" else None
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                # The state is exported meanwhile, for the pending creates of an interrupted up.
+                exporting = pool.submit(self.export_state)
+                if policy and gate == "preview":
                     self.preview(
                         config_file=config_file,
                         policy_packs=options["policy_packs"],
@@ -100,13 +113,23 @@ class ProjectStack:
                         refresh=options.get("refresh"),
                         expect_no_changes=options.get("expect_no_changes"),
                     )
-            self.adopt_pending_creates(config_file=config_file, exported=exporting.result())
-        return self.stack.up(
-            color="never",
-            on_output=self.on_output,
-            config_file=str(config_file) if config_file else None,
-            **options,
-        )
+                if offline is not None and not self.inline:
+                    offline.wait()
+                self.adopt_pending_creates(config_file=config_file, exported=exporting.result())
+            return self.stack.up(
+                color="never",
+                on_output=self.on_output,
+                config_file=str(config_file) if config_file else None,
+                program=gated_program(offline) if self.inline else None,
+                **options,
+            )
+        except auto.CommandError as error:
+            if offline is not None and offline.refused:
+                raise PolicyRefusedError(offline.output) from error
+            raise
+        finally:
+            if offline is not None:
+                offline.stop()
 
     def adopt_pending_creates(
         self, *, config_file: Optional[Path] = None, exported: Optional[dict[str, Any]] = None
@@ -193,17 +216,59 @@ class PolicyRefusedError(RuntimeError):
     """The offline gate found mandatory violations: nothing was deployed."""
 
 
-def offline_gate(stack: str, config_file: Optional[Path] = None) -> None:
-    """``make policy``'s gate over ``stack`` (or the config in ``config_file``); raise on a mandatory violation.
+class OfflineGate:
+    """``make policy``'s gate over a stack, started at once in a process of its own.
 
-    In a process of its own: the evaluation runs under the Pulumi SDK's process-wide mock settings.
+    Its own process: the evaluation runs under the Pulumi SDK's process-wide mock settings.
     """
-    command = [sys.executable, "-m", "offline.policy_check", "--stack", stack]
-    if config_file is not None:
-        command += ["--stack-config", str(config_file)]
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise PolicyRefusedError(f"{completed.stdout}{completed.stderr}".strip())
+
+    def __init__(self, stack: str, config_file: Optional[Path] = None) -> None:
+        command = [sys.executable, "-m", "offline.policy_check", "--stack", stack]
+        if config_file is not None:
+            command += ["--stack-config", str(config_file)]
+        self._process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._lock = threading.Lock()
+        self._output: Optional[str] = None
+
+    @property
+    def output(self) -> str:
+        """What the gate printed (once it has ended; empty before)."""
+        return (self._output or "").strip()
+
+    @property
+    def refused(self) -> bool:
+        """The gate ended with a mandatory violation (or could not run)."""
+        return self._output is not None and self._process.returncode != 0
+
+    def wait(self) -> None:
+        """Wait for the verdict; raise :class:`PolicyRefusedError` unless the stack passed."""
+        with self._lock:
+            if self._output is None:
+                self._output, _ = self._process.communicate()
+        if self._process.returncode != 0:
+            raise PolicyRefusedError(self.output)
+
+    def stop(self) -> None:
+        """End the gate if it still runs (the ``up`` failed before asking for its verdict)."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+
+def offline_gate(stack: str, config_file: Optional[Path] = None) -> None:
+    """``make policy``'s gate over ``stack`` (or the config in ``config_file``); raise on a mandatory violation."""
+    OfflineGate(stack, config_file).wait()
+
+
+def gated_program(gate: Optional[OfflineGate]) -> Callable[[], None]:
+    """The project's program, inline, registering nothing before ``gate`` (if any) has passed."""
+
+    def program() -> None:
+        if gate is not None:
+            gate.wait()
+        three_tier_program()
+
+    return program
 
 
 def open_stack(
@@ -214,8 +279,13 @@ def open_stack(
     kubeconfig: Optional[Path] = None,
     extra_env: Optional[Mapping[str, str]] = None,
     on_output: Optional[Callable[[str], None]] = None,
+    inline: bool = True,
 ) -> ProjectStack:
-    """Select (or create) stack ``name`` of this project in ``backend``; the engine's CLI runs it."""
+    """Select (or create) stack ``name`` of this project in ``backend``; the engine's CLI runs it.
+
+    ``inline``: ``up`` runs the program in this process (the default), else ``__main__.py``
+    through the language host.
+    """
     if engine.cli is None:
         raise RuntimeError(engine.skip_reason())
     env = {
@@ -232,7 +302,7 @@ def open_stack(
         pulumi_command=auto.PulumiCommand(root=str(engine.cli.parent.parent), skip_version_check=True),
     )
     stack = auto.Stack.create_or_select(name, workspace)
-    return ProjectStack(name, stack, on_output)
+    return ProjectStack(name, stack, on_output, inline)
 
 
 def config_copy(stack: str, directory: Path, overrides: Mapping[str, Any]) -> Path:

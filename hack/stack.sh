@@ -2,12 +2,13 @@
 # make up / down / verify STACK=s: the real Pulumi engine against a cluster, gated by the policy pack.
 #
 #   up:     engine check -> cluster (the local one unless the stack sets threetier:kubeconfig) ->
-#           stack select/init -> the policy pack over the program offline (make policy: nothing is
-#           created on a mandatory violation) -> the pending creates of an interrupted up adopted
-#           (python -m deploy adopt-pending) -> pulumi up --skip-preview --policy-pack policy
-#           --policy-pack-config policy/config/s.json (the pack judges every resource again) -> verify
-#   apply:  up's engine step alone (no cluster start, no verification): the gate, the adoption,
-#           the up; what hack/benchmark_engine.py times
+#           stack select/init -> the engine step (python -m deploy up, deploy/stack.py): the
+#           pending creates of an interrupted up adopted; pulumi up --skip-preview --policy-pack
+#           policy --policy-pack-config policy/config/s.json with the program inline, which
+#           registers nothing before the policy pack has passed over it offline (make policy's
+#           gate, run while the engine starts; the pack then judges every resource again) -> verify
+#   apply:  up's engine step alone (no cluster start, no verification): what
+#           hack/benchmark_engine.py times
 #   down:   pulumi destroy, then pulumi stack rm --preserve-config (the tracked stack file stays)
 #   verify: python -m verify against the stack's outputs (or OUTPUTS=file.json) and the live cluster;
 #           VERIFY_TIMEOUT=s bounds how long a check waits for things to settle (default 60)
@@ -64,26 +65,8 @@ stack_kubeconfig() { # the stack's configured kubeconfig, or the local cluster's
   if [ -n "$configured" ]; then echo "$configured"; else echo "$CLUSTER_KUBECONFIG"; fi
 }
 
-engine_step() { # up's engine step: the gate, the adoption of pending creates, the up (stack selected)
-  # The state is exported meanwhile, for the pending creates of an interrupted up.
-  local exported exporting
-  exported=$(mktemp)
-  # shellcheck disable=SC2064  # expanded now: $exported is local
-  trap "rm -f '$exported'" EXIT
-  pulumi stack export --stack "$STACK" --file "$exported" &
-  exporting=$!
-  # The gate: the same policy pack over the same program, offline (API-server mocks), before the
-  # engine touches anything: a mandatory violation (resource or stack policy) exits here. Then
-  # the engine runs the pack again on every resource as it deploys it; its own preview would
-  # only repeat the gate, at the cost of a second run of the program and every plugin.
-  "$PY" -m offline.policy_check --stack "$STACK"
-  wait "$exporting"
-  # An up interrupted half-way (API server gone, CLI killed) leaves pending creates whose objects
-  # may exist: adopt them (deploy/pending.py), or this up fails with "already exists".
-  if "$PY" -m deploy has-pending "$exported"; then
-    "$PY" -m deploy adopt-pending "$STACK"
-  fi
-  pulumi up --yes --skip-preview --stack "$STACK" --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
+engine_step() { # up's engine step (deploy/stack.py): adoption of pending creates, gate, up
+  "$PY" -m deploy up "$STACK"
 }
 
 case "$ACTION" in
@@ -101,7 +84,7 @@ case "$ACTION" in
   apply)
     require_engine
     cd "$REPO_ROOT"
-    select_stack
+    [ -d "$REPO_ROOT/.pulumi-state" ] || mkdir -p "$REPO_ROOT/.pulumi-state"
     [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$(stack_kubeconfig)"
     engine_step
     ;;

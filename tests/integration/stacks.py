@@ -2,8 +2,9 @@
 
 ``dev`` is deployed the way users deploy it, ``make up STACK=dev`` (policy pack, ``pulumi up``,
 then the verification table); ``staging`` and ``prod`` through the Automation API
-(:mod:`deploy.stack`); all three side by side, into a state backend of the session's own. Tests
-that change a deployment put it back. The session destroys what is still deployed at its end (a
+(:mod:`deploy.stack`: staging's program through the language host, as a plain ``pulumi up``
+runs it, prod's inline, as ``make up`` runs it); all three side by side, into a state backend of
+the session's own. Tests that change a deployment put it back. The session destroys what is still deployed at its end (a
 disruptive test tears ``dev`` down with ``make down`` first). Without the whole engine, every test
 that needs a deployment reports *skipped*, naming the missing parts.
 """
@@ -31,6 +32,9 @@ from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, probe_image
 STACKS = ("dev", "staging", "prod")
 #: The stack ``make up`` deploys in the session (the others go through the Automation API).
 MAKE_UP_STACK = "dev"
+#: The stack whose ``up`` runs ``__main__.py`` through the language host, as a plain ``pulumi up``
+#: does (the others run the program inline, as ``make up`` does).
+LANGUAGE_HOST_STACK = "staging"
 
 
 @dataclass
@@ -78,10 +82,19 @@ class Deployments:
             "KUBECONFIG": str(kubeconfig_path()),
         }
 
-    def open(self, name: str, backend: Backend | None = None) -> ProjectStack:
-        """Stack ``name`` in this session's backend (or ``backend``), its CLI output recorded."""
+    def open(self, name: str, backend: Backend | None = None, *, inline: bool = True) -> ProjectStack:
+        """Stack ``name`` in this session's backend (or ``backend``), its CLI output recorded.
+
+        ``inline``: its ``up`` runs the program in this process, as ``make up`` does; else
+        ``__main__.py`` through the language host, as a plain ``pulumi up`` does.
+        """
         return open_stack(
-            name, self.engine, backend or self.backend, kubeconfig=kubeconfig_path(), on_output=self.output.append
+            name,
+            self.engine,
+            backend or self.backend,
+            kubeconfig=kubeconfig_path(),
+            on_output=self.output.append,
+            inline=inline,
         )
 
     def make(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -140,7 +153,7 @@ class Deployments:
 
     def _deploy(self, name: str) -> Deployed:
         start = time.monotonic()
-        stack = self.open(name)
+        stack = self.open(name, inline=name != LANGUAGE_HOST_STACK)
         printed = ""
         if name == MAKE_UP_STACK:
             completed = self.make("up", f"STACK={name}")

@@ -116,14 +116,15 @@ def refused_namespace(core: client.CoreV1Api) -> Iterator[str]:
 def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
     deployments: Deployments, core: client.CoreV1Api, tmp_path: Path, refused_namespace: str, gate: Gate
 ) -> None:
-    """Refused by make up's gate (the pack offline) and by a plain `pulumi up` (its preview with the pack)."""
+    """Refused by make up's gate (the pack offline, the program inline) and by a plain `pulumi up`
+    (``__main__.py`` through the language host, its preview with the pack)."""
     namespace = refused_namespace
     config = config_copy(
         "prod",
         tmp_path / "config",
         {"threetier:namespace": namespace, "threetier:database": {"serviceType": "LoadBalancer"}},
     )
-    stack = deployments.open("prod", Backend.local(tmp_path / "state"))
+    stack = deployments.open("prod", Backend.local(tmp_path / "state"), inline=gate == "offline")
     output: list[str] = []
     stack.on_output = output.append
     with pytest.raises((auto.CommandError, PolicyRefusedError)) as refused:

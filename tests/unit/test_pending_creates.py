@@ -7,9 +7,6 @@ suite proves the same on a real state with the engine (test_engine.py).
 from __future__ import annotations
 
 import copy
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -109,19 +106,3 @@ def test_a_pending_create_already_among_the_resources_is_not_added_twice() -> No
     adopted_state, adopted = adopt_pending_creates(state)
     assert [r["urn"] for r in adopted_state["resources"]].count(DEPLOYMENT_URN) == 1
     assert DEPLOYMENT_URN not in [create.urn for create in adopted]
-
-
-def test_has_pending_says_so_by_its_exit_code(tmp_path: Path) -> None:
-    export = tmp_path / "export.json"
-
-    def has_pending(deployment: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-        export.write_text(json.dumps({"version": 3, "deployment": deployment}))
-        command = [sys.executable, "-m", "deploy", "has-pending", str(export)]
-        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-
-    interrupted = has_pending(interrupted_state())
-    assert interrupted.returncode == 0, interrupted.stderr
-    assert f"{DEPLOYMENT_URN} (object threetier-dev/backend)" in interrupted.stdout
-    clean = has_pending({**interrupted_state(), "pending_operations": []})
-    assert clean.returncode == 1, clean.stdout + clean.stderr
-    assert clean.stdout == ""
