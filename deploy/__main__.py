@@ -1,7 +1,8 @@
 """``python -m deploy``: the Pulumi engine on this machine, and ``make up``'s engine step.
 
 - ``python -m deploy``: report the engine (exit 2 when a part is missing);
-- ``python -m deploy --path``: the PATH the engine runs with (for ``hack/stack.sh``);
+- ``python -m deploy --path``: the PATH the engine runs with (for ``hack/stack.sh``), or the
+  report of what is missing (exit 2);
 - ``python -m deploy up STACK``: the policy-gated ``pulumi up`` of STACK, program inline (see
   :mod:`deploy.stack`); exit 1 when the gate refuses it (nothing deployed) or the ``up`` fails;
 - ``python -m deploy adopt-pending STACK``: make the state of STACK whole again after an
@@ -14,10 +15,11 @@ is ``$KUBECONFIG``'s unless the stack configures its own.
 import argparse
 import os
 import sys
+from typing import Optional
 
 from pulumi import automation as auto
 
-from .engine import find_engine, main
+from .engine import Engine, find_engine, main
 from .stack import DEFAULT_PASSPHRASE, Backend, PolicyRefusedError, ProjectStack, open_stack
 
 
@@ -32,17 +34,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(stack: str) -> ProjectStack:
+def _open(stack: str, engine: Optional[Engine] = None) -> ProjectStack:
     backend = Backend(
         url=os.environ["PULUMI_BACKEND_URL"],
         passphrase=os.environ.get("PULUMI_CONFIG_PASSPHRASE", DEFAULT_PASSPHRASE),
     )
-    return open_stack(stack, find_engine(), backend, on_output=lambda line: print(line, flush=True))
+    return open_stack(stack, engine or find_engine(), backend, on_output=lambda line: print(line, flush=True))
 
 
 def _up(stack: str) -> int:
+    engine = find_engine()
+    if not engine.complete:
+        print(f"the Pulumi engine is incomplete; nothing was deployed:\n{engine.report()}", file=sys.stderr)
+        return 2
     try:
-        _open(stack).up(on_error=lambda line: print(line, file=sys.stderr, flush=True))
+        _open(stack, engine).up(on_error=lambda line: print(line, file=sys.stderr, flush=True))
     except PolicyRefusedError as refused:
         print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
         return 1
@@ -58,10 +64,18 @@ def _adopt_pending(stack: str) -> int:
     return 0
 
 
+def _path() -> int:
+    engine = find_engine()
+    if not engine.complete:
+        print(f"the Pulumi engine is incomplete:\n{engine.report()}", file=sys.stderr)
+        return 2
+    print(engine.path())
+    return 0
+
+
 arguments = _parser().parse_args()
 if arguments.path:
-    print(find_engine().path())
-    sys.exit(0)
+    sys.exit(_path())
 if arguments.command == "up":
     sys.exit(_up(arguments.stack))
 if arguments.command == "adopt-pending":

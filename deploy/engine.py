@@ -13,12 +13,12 @@ downloaded.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Optional
 
@@ -52,9 +52,15 @@ def required_cli_version() -> str:
 
 
 def requested_plugin_version(package: str) -> str:
-    """The plugin version a provider SDK requests (its ``pulumi-plugin.json``), e.g. ``4.32.0``."""
-    manifest = json.loads(resources.files(package).joinpath("pulumi-plugin.json").read_text())
-    return str(manifest["version"]).lstrip("v")
+    """The plugin version a provider SDK requests (its ``pulumi-plugin.json``), e.g. ``4.32.0``.
+
+    Read beside the package without importing it (importing ``pulumi_kubernetes`` takes 0.2 s).
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"no package {package} in this Python")
+    manifest_file = Path(next(iter(spec.submodule_search_locations))) / "pulumi-plugin.json"
+    return str(json.loads(manifest_file.read_text())["version"]).lstrip("v")
 
 
 @dataclass(frozen=True)

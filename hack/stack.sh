@@ -30,20 +30,19 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-threetier-local}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 PY="$REPO_ROOT/.venv/bin/python"
-# The built CLI first; the language host's directory when it is not in the plugin cache.
-export PATH="$(cd "$REPO_ROOT" && "$PY" -m deploy --path)"
 
-require_engine() {
-  local report
-  if ! report=$(cd "$REPO_ROOT" && "$PY" -m deploy); then
-    printf '\033[1;31m[hack] error:\033[0m %s\n' "$report" >&2
+require_engine() { # the whole engine, or the report of what is missing (exit 2); PATH set to run it
+  local path
+  # The built CLI first; the language host's directory when it is not in the plugin cache.
+  if ! path=$(cd "$REPO_ROOT" && "$PY" -m deploy --path); then
     cat >&2 <<MSG
-'make up' needs the whole engine and stops here, before touching any cluster. Offline meanwhile:
+'make $ACTION' needs the whole engine and stops here, before touching any cluster. Offline meanwhile:
   make render STACK=$STACK     # the manifests this stack would apply
   make policy STACK=$STACK     # the policy gate over them
 MSG
     exit 2
   fi
+  export PATH="$path"
 }
 
 select_stack() {
@@ -82,10 +81,11 @@ case "$ACTION" in
     "$0" verify "$STACK"
     ;;
   apply)
-    require_engine
+    # python -m deploy up checks the engine itself; a stack that sets threetier:kubeconfig deploys
+    # through an explicit provider, which ignores $KUBECONFIG.
     cd "$REPO_ROOT"
     [ -d "$REPO_ROOT/.pulumi-state" ] || mkdir -p "$REPO_ROOT/.pulumi-state"
-    [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$(stack_kubeconfig)"
+    [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$CLUSTER_KUBECONFIG"
     engine_step
     ;;
   down)
