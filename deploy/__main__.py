@@ -48,7 +48,7 @@ def _up(stack: str) -> int:
         print(f"the Pulumi engine is incomplete; nothing was deployed:\n{engine.report()}", file=sys.stderr)
         return 2
     try:
-        _open(stack, engine).up(on_error=lambda line: print(line, file=sys.stderr, flush=True))
+        _open(stack, engine).apply(on_error=lambda line: print(line, file=sys.stderr, flush=True))
     except PolicyRefusedError as refused:
         print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
         return 1

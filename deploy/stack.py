@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, TypeVar
 
 import yaml
 from pulumi import automation as auto
@@ -36,6 +36,7 @@ from pulumi import automation as auto
 from components.program import three_tier_program
 
 from .engine import ROOT, Engine
+from .inline import run_inline
 from .pending import PendingCreate, adopt_pending_creates, pending_creates
 
 #: Passphrase of local stacks (README, "Commands"): their stack files carry its salt.
@@ -45,6 +46,7 @@ POLICY_PACK = ROOT / "policy"
 PROJECT = "threetier"
 #: How an ``up`` is gated before the engine deploys anything (see :meth:`ProjectStack.up`).
 Gate = Literal["offline", "preview"]
+_Result = TypeVar("_Result")
 
 
 def policy_config(stack: str) -> Path:
@@ -99,6 +101,61 @@ class ProjectStack:
         if policy:
             options.setdefault("policy_packs", [str(POLICY_PACK)])
             options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
+
+        def automation_up(program: Optional[Callable[[], None]]) -> auto.UpResult:
+            return self.stack.up(
+                color="never",
+                on_output=self.on_output,
+                config_file=str(config_file) if config_file else None,
+                program=program,
+                **options,
+            )
+
+        return self._gated(
+            automation_up, policy=policy, gate=gate, config_file=config_file, inline=self.inline, options=options
+        )
+
+    def apply(self, *, config_file: Optional[Path] = None, on_error: Optional[Callable[[str], None]] = None) -> None:
+        """``make up``'s engine step: :meth:`up` gated offline, the program inline, nothing read back.
+
+        The same ``pulumi up --skip-preview`` with the policy pack, without the Automation API's
+        ``stack output`` and ``stack history`` runs after it (see :mod:`deploy.inline`).
+        """
+        workspace = self.stack.workspace
+        assert isinstance(workspace, auto.LocalWorkspace)
+        command, work_dir = workspace.pulumi_command, workspace.work_dir
+        assert command is not None
+        assert work_dir is not None
+        args = ["up", "--yes", "--skip-preview", "--stack", self.name, "--color", "never"]
+        args += ["--policy-pack", str(POLICY_PACK), "--policy-pack-config", str(policy_config(self.name))]
+        if config_file is not None:
+            args += ["--config-file", str(config_file)]
+
+        def lean_up(program: Optional[Callable[[], None]]) -> None:
+            assert program is not None
+            run_inline(
+                command,
+                args,
+                program=program,
+                cwd=work_dir,
+                env=dict(workspace.env_vars or {}),
+                on_output=self.on_output,
+                on_error=on_error,
+            )
+
+        self._gated(lean_up, policy=True, gate="offline", config_file=config_file, inline=True, options={})
+
+    def _gated(
+        self,
+        run_up: Callable[[Optional[Callable[[], None]]], _Result],
+        *,
+        policy: bool,
+        gate: Gate,
+        config_file: Optional[Path],
+        inline: bool,
+        options: Mapping[str, Any],
+    ) -> _Result:
+        """Gate, adopt pending creates, then ``run_up(program)`` (``None``: ``__main__.py``)."""
         offline = OfflineGate(self.name, config_file) if policy and gate == "offline" else None
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:
@@ -113,16 +170,10 @@ class ProjectStack:
                         refresh=options.get("refresh"),
                         expect_no_changes=options.get("expect_no_changes"),
                     )
-                if offline is not None and not self.inline:
+                if offline is not None and not inline:
                     offline.wait()
                 self.adopt_pending_creates(config_file=config_file, exported=exporting.result())
-            return self.stack.up(
-                color="never",
-                on_output=self.on_output,
-                config_file=str(config_file) if config_file else None,
-                program=gated_program(offline) if self.inline else None,
-                **options,
-            )
+            return run_up(gated_program(offline) if inline else None)
         except auto.CommandError as error:
             if offline is not None and offline.refused:
                 raise PolicyRefusedError(offline.output) from error

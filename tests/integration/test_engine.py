@@ -9,12 +9,13 @@ nothing, a violating stack refused with nothing created, a Service deleted by ha
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
@@ -112,11 +113,12 @@ def refused_namespace(core: client.CoreV1Api) -> Iterator[str]:
     delete_namespace("threetier-refused", core)
 
 
-@pytest.mark.parametrize("gate", ["offline", "preview"])
+@pytest.mark.parametrize("gate", ["make-up", "offline", "preview"])
 def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
-    deployments: Deployments, core: client.CoreV1Api, tmp_path: Path, refused_namespace: str, gate: Gate
+    deployments: Deployments, core: client.CoreV1Api, tmp_path: Path, refused_namespace: str, gate: str
 ) -> None:
-    """Refused by make up's gate (the pack offline, the program inline) and by a plain `pulumi up`
+    """Refused by make up's engine step (``ProjectStack.apply``: the program inline, held by the
+    pack offline), by ``ProjectStack.up``'s offline gate, and by a plain `pulumi up`
     (``__main__.py`` through the language host, its preview with the pack)."""
     namespace = refused_namespace
     config = config_copy(
@@ -124,11 +126,16 @@ def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
         tmp_path / "config",
         {"threetier:namespace": namespace, "threetier:database": {"serviceType": "LoadBalancer"}},
     )
-    stack = deployments.open("prod", Backend.local(tmp_path / "state"), inline=gate == "offline")
+    stack = deployments.open("prod", Backend.local(tmp_path / "state"), inline=gate != "preview")
     output: list[str] = []
     stack.on_output = output.append
+    deploy: Callable[[], object]
+    if gate == "make-up":
+        deploy = functools.partial(stack.apply, config_file=config)
+    else:
+        deploy = functools.partial(stack.up, config_file=config, gate=cast(Gate, gate))
     with pytest.raises((auto.CommandError, PolicyRefusedError)) as refused:
-        stack.up(config_file=config, gate=gate)
+        deploy()
     text = str(refused.value) + "\n".join(output)
     assert "database-not-exposed" in text
     assert f"Service {namespace}/database selects the database tier and has type LoadBalancer" in text
