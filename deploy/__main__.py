@@ -59,8 +59,7 @@ def _up(stack: str) -> int:
 
 
 def _adopt_pending(stack: str) -> int:
-    for create in _open(stack).adopt_pending_creates():
-        print(f"adopted the pending create of {create.urn} as {create.object_id} (kept if the refresh finds it)")
+    _open(stack).adopt_pending_creates()  # prints what it adopted
     return 0
 
 

@@ -206,6 +206,11 @@ class ProjectStack:
                 show_secrets=False,
                 suppress_outputs=True,
             )
+        if self.on_output is not None:
+            for create in adopted:
+                self.on_output(
+                    f"adopted the pending create of {create.urn} as {create.object_id} (kept if the refresh found it)"
+                )
         return adopted
 
     def export_state(self) -> dict[str, Any]:
