@@ -6,8 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 
 # The real node first (its kubelet and kube-proxy talk to the API server), then our own processes.
 "$REPO_ROOT/hack/node-down.sh"
-stop_pid "$RUN_DIR/metallb-controller.pid"
-stop_pid "$RUN_DIR/coredns.pid"
+stop_pids "$RUN_DIR/metallb-controller.pid" "$RUN_DIR/coredns.pid"
 # The control plane: kwokctl stops its components and removes the cluster's workdir.
 if [ -x "$TOOLCHAIN_BIN/kwokctl" ] && kwokctl get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   kwokctl delete cluster --name "$CLUSTER_NAME" --kubeconfig "$CLUSTER_KUBECONFIG" \
@@ -15,7 +14,7 @@ if [ -x "$TOOLCHAIN_BIN/kwokctl" ] && kwokctl get clusters 2>/dev/null | grep -q
 fi
 # Anything kwokctl left running (or a cluster whose kwokctl is gone): by the recorded pids.
 shopt -s nullglob
-for file in "$RUN_DIR"/kwok-*.pid "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"/pids/*.pid; do stop_pid "$file"; done
+stop_pids "$RUN_DIR"/kwok-*.pid "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"/pids/*.pid
 rm -rf "$KWOK_WORKDIR" "$RUN_DIR" "$LOG_DIR" "$CLUSTER_KUBECONFIG" \
   "$TOOLCHAIN_DIR/Corefile" "$TOOLCHAIN_DIR/dns-server" "$TOOLCHAIN_DIR/lb-pool" "$TOOLCHAIN_DIR/probe-image" \
   "$TOOLCHAIN_DIR/node-mode"

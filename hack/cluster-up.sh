@@ -25,8 +25,6 @@ SCHEDULER_PORT="${THREETIER_SCHEDULER_PORT:-32762}"
 DNS_PORT="${THREETIER_DNS_PORT:-${DNS_PORT:-1053}}"
 METALLB_METRICS_PORT="${THREETIER_METALLB_METRICS_PORT:-${METALLB_METRICS_PORT:-17472}}"
 CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
-# Set when this run restarts a control plane that was down: its clients then start afresh.
-CONTROL_PLANE_RESTARTED=0
 
 ready_nodes() { kubectl_ get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
 
@@ -119,20 +117,16 @@ require_tools() {
   ((${#missing[@]} == 0)) || die "missing in $TOOLCHAIN_BIN: ${missing[*]} (hack/build-cluster-tools.sh builds them; see its output above)"
 }
 
-stop_node_clients() {
-  # The real node's API clients, stopped before the API server comes back and started afresh by
-  # node-up.sh after it. Their informers would otherwise wait out a watch backoff (10-20 s seen)
-  # before they see new objects: kube-proxy would not forward to a new Service, kube-router would
-  # not enforce a new NetworkPolicy, and the kubelet would start a pod without the env vars of a
-  # Service created meanwhile (seen: a frontend pod without BACKEND_SERVICE_HOST, its Deployment
-  # created by an interrupted up resuming while the kubelet's watch was still down). Running
-  # containers are kept; the kubelet adopts them again.
-  [ "$NODE_MODE" = real ] || return 0
-  local component
-  for component in kubelet kube-proxy kube-router; do
-    [ -f "$RUN_DIR/$component.pid" ] && stop_pid "$RUN_DIR/$component.pid"
-  done
-  return 0
+api_client_pidfiles() { # every process of ours that talks to the API server, one pid file a line
+  # Stopped before the API server comes back and started afresh after it: their informers would
+  # otherwise wait out a watch backoff (10-20 s seen) before they see new objects: kube-proxy would
+  # not forward to a new Service, kube-router would not enforce a new NetworkPolicy, the kubelet
+  # would start a pod without the env vars of a Service created meanwhile (seen: a frontend pod
+  # without BACKEND_SERVICE_HOST, its Deployment created by an interrupted up resuming while the
+  # kubelet's watch was still down), CoreDNS would not resolve a new Service. Running containers
+  # are kept; the kubelet adopts them again.
+  if [ "$NODE_MODE" = real ]; then printf '%s\n' "$RUN_DIR"/{kubelet,kube-proxy,kube-router}.pid; fi
+  printf '%s\n' "$RUN_DIR/coredns.pid" "$RUN_DIR/metallb-controller.pid"
 }
 
 create_control_plane() {
@@ -142,10 +136,10 @@ create_control_plane() {
       # alive and `kwokctl stop` does not wait for them (a half-stopped kube-apiserver then keeps
       # the cluster down): stop every component by pid first, then start them all on the kept data.
       log "restarting existing kwok cluster $CLUSTER_NAME (data kept in $CLUSTER_DIR/etcd)"
-      CONTROL_PLANE_RESTARTED=1
-      stop_node_clients
-      local f
-      for f in "$CLUSTER_DIR"/pids/*.pid; do [ -f "$f" ] && stop_pid "$f"; done
+      # Every component by pid, and every API client of ours (api_client_pidfiles), all at once.
+      local -a stopping
+      mapfile -t stopping < <(api_client_pidfiles)
+      stop_pids "$CLUSTER_DIR"/pids/*.pid "${stopping[@]}"
       kwokctl start cluster --name "$CLUSTER_NAME" --timeout 2m \
         || die "kwokctl could not restart '$CLUSTER_NAME' (logs: $CLUSTER_DIR/logs/); 'make cluster-down && make cluster-up' recreates it"
     fi
@@ -241,10 +235,8 @@ COREFILE
 
 start_coredns() {
   echo "$DNS_ADDRESS:$DNS_PORT" >"$TOOLCHAIN_DIR/dns-server"
-  # Started afresh after a control-plane restart (its informer would re-sync only after a watch
-  # backoff) and when its configuration changed.
-  if pid_alive coredns && { [ "$CONTROL_PLANE_RESTARTED" = 1 ] \
-      || [ "$(corefile)" != "$(cat "$TOOLCHAIN_DIR/Corefile" 2>/dev/null)" ]; }; then
+  # Started afresh when its configuration changed (and after a control-plane restart, which stops it).
+  if pid_alive coredns && [ "$(corefile)" != "$(cat "$TOOLCHAIN_DIR/Corefile" 2>/dev/null)" ]; then
     stop_pid "$RUN_DIR/coredns.pid"
   fi
   pid_alive coredns && return
@@ -257,10 +249,7 @@ start_coredns() {
 }
 
 start_metallb() {
-  if pid_alive metallb-controller && [ "$CONTROL_PLANE_RESTARTED" = 1 ]; then
-    stop_pid "$RUN_DIR/metallb-controller.pid"
-  fi
-  pid_alive metallb-controller && return
+  pid_alive metallb-controller && return  # (a control-plane restart stops it: api_client_pidfiles)
   local crds; crds="$(tool_dir metallb "$METALLB_VERSION")/crds"
   [ -f "$crds/metallb.io_ipaddresspools.yaml" ] || die "MetalLB CRDs missing in $crds: run hack/build-cluster-tools.sh"
   kubectl_ apply --server-side -f "$crds" >/dev/null

@@ -70,16 +70,29 @@ start_background() {
 # pid_alive NAME: the process recorded in $RUN_DIR/NAME.pid runs
 pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
-# stop_pid PIDFILE [GRACE]: TERM the recorded pid, KILL it after GRACE s (15); remove the file
-stop_pid() {
-  local file="$1" grace="${2:-15}" pid
-  pid=$(cat "$file" 2>/dev/null) || return 0
-  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + grace))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-    log "stopped $(basename "$file" .pid) (pid $pid)"
-  fi
-  rm -f "$file"
+# stop_pids PIDFILE...: TERM every recorded pid at once, wait for them all (KILL what still runs
+# after $STOP_GRACE s, 15 by default), remove the files. Each of the cluster's processes takes ~2 s
+# to exit on TERM: stopped together, a batch takes as long as its slowest, not their sum.
+stop_pids() {
+  local file pid deadline=$((SECONDS + ${STOP_GRACE:-15}))
+  local -a files=() pids=()
+  for file in "$@"; do
+    pid=$(cat "$file" 2>/dev/null) || continue
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      files+=("$file"); pids+=("$pid")
+    else
+      rm -f "$file"
+    fi
+  done
+  local i
+  for i in "${!pids[@]}"; do
+    while kill -0 "${pids[$i]}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    if kill -0 "${pids[$i]}" 2>/dev/null; then kill -9 "${pids[$i]}" 2>/dev/null || true; fi
+    log "stopped $(basename "${files[$i]}" .pid) (pid ${pids[$i]})"
+    rm -f "${files[$i]}"
+  done
 }
+
+# stop_pid PIDFILE: stop_pids of one file
+stop_pid() { stop_pids "$1"; }

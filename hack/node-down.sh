@@ -51,9 +51,7 @@ remove_cgroups() { # runc's per-container cgroups (cgroup v1, cgroupfs driver): 
 main() {
   [ "$(id -u)" = 0 ] || { [ ! -d "$NODE_STATE_DIR" ] && ! network_is_up && exit 0; die "stopping the real node needs root"; }
   # kube-router's chains and ipsets live in the node namespace: they go with it (network_down).
-  stop_pid "$RUN_DIR/kube-router.pid"
-  stop_pid "$RUN_DIR/kube-proxy.pid"
-  stop_pid "$RUN_DIR/kubelet.pid"
+  stop_pids "$RUN_DIR/kube-router.pid" "$RUN_DIR/kube-proxy.pid" "$RUN_DIR/kubelet.pid"
   remove_containers
   stop_pid "$RUN_DIR/containerd.pid"
   stop_leftover_shims
