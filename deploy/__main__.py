@@ -15,12 +15,11 @@ is ``$KUBECONFIG``'s unless the stack configures its own.
 import argparse
 import os
 import sys
-from typing import Optional
 
 from pulumi import automation as auto
 
-from .engine import Engine, find_engine, main
-from .stack import DEFAULT_PASSPHRASE, Backend, PolicyRefusedError, ProjectStack, open_stack
+from .engine import find_engine, main
+from .stack import DEFAULT_PASSPHRASE, Backend, PolicyRefusedError, make_up_engine_step, open_stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,12 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(stack: str, engine: Optional[Engine] = None) -> ProjectStack:
-    backend = Backend(
+def _backend() -> Backend:
+    return Backend(
         url=os.environ["PULUMI_BACKEND_URL"],
         passphrase=os.environ.get("PULUMI_CONFIG_PASSPHRASE", DEFAULT_PASSPHRASE),
     )
-    return open_stack(stack, engine or find_engine(), backend, on_output=lambda line: print(line, flush=True))
 
 
 def _up(stack: str) -> int:
@@ -48,7 +46,13 @@ def _up(stack: str) -> int:
         print(f"the Pulumi engine is incomplete; nothing was deployed:\n{engine.report()}", file=sys.stderr)
         return 2
     try:
-        _open(stack, engine).apply(on_error=lambda line: print(line, file=sys.stderr, flush=True))
+        make_up_engine_step(
+            stack,
+            engine,
+            _backend(),
+            on_output=lambda line: print(line, flush=True),
+            on_error=lambda line: print(line, file=sys.stderr, flush=True),
+        )
     except PolicyRefusedError as refused:
         print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
         return 1
@@ -59,7 +63,8 @@ def _up(stack: str) -> int:
 
 
 def _adopt_pending(stack: str) -> int:
-    _open(stack).adopt_pending_creates()  # prints what it adopted
+    adopting = open_stack(stack, find_engine(), _backend(), on_output=lambda line: print(line, flush=True))
+    adopting.adopt_pending_creates()  # prints what it adopted
     return 0
 
 

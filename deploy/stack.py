@@ -32,10 +32,11 @@ from typing import Any, Literal, Optional, TypeVar
 
 import yaml
 from pulumi import automation as auto
+from semver import VersionInfo
 
 from components.program import three_tier_program
 
-from .engine import ROOT, Engine
+from .engine import ROOT, Engine, required_cli_version
 from .inline import run_inline
 from .pending import PendingCreate, adopt_pending_creates, pending_creates
 
@@ -115,11 +116,18 @@ class ProjectStack:
             automation_up, policy=policy, gate=gate, config_file=config_file, inline=self.inline, options=options
         )
 
-    def apply(self, *, config_file: Optional[Path] = None, on_error: Optional[Callable[[str], None]] = None) -> None:
+    def apply(
+        self,
+        *,
+        config_file: Optional[Path] = None,
+        on_error: Optional[Callable[[str], None]] = None,
+        exported: Optional[dict[str, Any]] = None,
+    ) -> None:
         """``make up``'s engine step: :meth:`up` gated offline, the program inline, nothing read back.
 
         The same ``pulumi up --skip-preview`` with the policy pack, without the Automation API's
         ``stack output`` and ``stack history`` runs after it (see :mod:`deploy.inline`).
+        ``exported``: the state as :meth:`export_state` gave it just before (else exported here).
         """
         workspace = self.stack.workspace
         assert isinstance(workspace, auto.LocalWorkspace)
@@ -143,7 +151,9 @@ class ProjectStack:
                 on_error=on_error,
             )
 
-        self._gated(lean_up, policy=True, gate="offline", config_file=config_file, inline=True, options={})
+        self._gated(
+            lean_up, policy=True, gate="offline", config_file=config_file, inline=True, options={}, exported=exported
+        )
 
     def _gated(
         self,
@@ -154,13 +164,14 @@ class ProjectStack:
         config_file: Optional[Path],
         inline: bool,
         options: Mapping[str, Any],
+        exported: Optional[dict[str, Any]] = None,
     ) -> _Result:
         """Gate, adopt pending creates, then ``run_up(program)`` (``None``: ``__main__.py``)."""
         offline = OfflineGate(self.name, config_file) if policy and gate == "offline" else None
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:
-                # The state is exported meanwhile, for the pending creates of an interrupted up.
-                exporting = pool.submit(self.export_state)
+                # The state is exported meanwhile (unless it just was), for an interrupted up's pending creates.
+                exporting = pool.submit(self.export_state if exported is None else lambda: exported)
                 if policy and gate == "preview":
                     self.preview(
                         config_file=config_file,
@@ -327,6 +338,39 @@ def gated_program(gate: Optional[OfflineGate]) -> Callable[[], None]:
     return program
 
 
+class InstalledCli(auto.PulumiCommand):
+    """The CLI the engine lookup found, at the version it checked.
+
+    ``auto.PulumiCommand(root)`` runs ``pulumi version`` once more (0.16 s here); this one knows it.
+    """
+
+    def __init__(self, cli: Path, version: str) -> None:  # no super().__init__(): it runs the CLI
+        self.command = str(cli)
+        self.version = VersionInfo.parse(version.lstrip("v"))
+
+
+def _workspace(
+    engine: Engine,
+    backend: Backend,
+    kubeconfig: Optional[Path] = None,
+    extra_env: Optional[Mapping[str, str]] = None,
+) -> auto.LocalWorkspace:
+    """The project's workspace in ``backend``, run by the engine's CLI."""
+    if engine.cli is None:
+        raise RuntimeError(engine.skip_reason())
+    env = {
+        **engine.env(),
+        "PULUMI_BACKEND_URL": backend.url,
+        "PULUMI_CONFIG_PASSPHRASE": backend.passphrase,
+        **(extra_env or {}),
+    }
+    if kubeconfig is not None:
+        env["KUBECONFIG"] = str(kubeconfig)
+    return auto.LocalWorkspace(
+        work_dir=str(ROOT), env_vars=env, pulumi_command=InstalledCli(engine.cli, required_cli_version())
+    )
+
+
 def open_stack(
     name: str,
     engine: Engine,
@@ -342,23 +386,33 @@ def open_stack(
     ``inline``: ``up`` runs the program in this process (the default), else ``__main__.py``
     through the language host.
     """
-    if engine.cli is None:
-        raise RuntimeError(engine.skip_reason())
-    env = {
-        **engine.env(),
-        "PULUMI_BACKEND_URL": backend.url,
-        "PULUMI_CONFIG_PASSPHRASE": backend.passphrase,
-        **(extra_env or {}),
-    }
-    if kubeconfig is not None:
-        env["KUBECONFIG"] = str(kubeconfig)
-    workspace = auto.LocalWorkspace(
-        work_dir=str(ROOT),
-        env_vars=env,
-        pulumi_command=auto.PulumiCommand(root=str(engine.cli.parent.parent), skip_version_check=True),
-    )
-    stack = auto.Stack.create_or_select(name, workspace)
+    stack = auto.Stack.create_or_select(name, _workspace(engine, backend, kubeconfig, extra_env))
     return ProjectStack(name, stack, on_output, inline)
+
+
+def make_up_engine_step(
+    name: str,
+    engine: Engine,
+    backend: Backend,
+    *,
+    on_output: Optional[Callable[[str], None]] = None,
+    on_error: Optional[Callable[[str], None]] = None,
+) -> None:
+    """``make up``'s engine step for stack ``name`` (:meth:`ProjectStack.apply`), from a cold start.
+
+    The state is exported while the stack is selected (or created: then there is nothing to
+    export yet, and it is exported after), one CLI run's time saved before the ``up``.
+    """
+    workspace = _workspace(engine, backend)
+    export = ["stack", "export", "--stack", name]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        exporting = pool.submit(workspace.pulumi_command.run, export, str(ROOT), dict(workspace.env_vars))
+        stack = ProjectStack(name, auto.Stack.create_or_select(name, workspace), on_output)
+        try:
+            exported: Optional[dict[str, Any]] = dict(json.loads(exporting.result().stdout))
+        except auto.CommandError:  # no such stack before create_or_select
+            exported = None
+    stack.apply(on_error=on_error, exported=exported)
 
 
 def config_copy(stack: str, directory: Path, overrides: Mapping[str, Any]) -> Path:

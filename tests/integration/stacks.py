@@ -70,7 +70,10 @@ class Deployments:
     #: Everything the CLI printed in this session (make up, up, preview, destroy), for secret checks.
     output: list[str] = field(default_factory=list)
     _deployed: dict[str, Deployed] = field(default_factory=dict)
+    #: Every stack an ``up`` was started for and not torn down since, deployed or not: destroyed at the end.
+    _started: dict[str, ProjectStack] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _started_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def env(self) -> dict[str, str]:
         """Environment for ``make up/down/verify`` and ``pulumi`` against this session's backend."""
@@ -121,8 +124,13 @@ class Deployments:
             missing = [stack for stack in STACKS if stack not in self._deployed]
             if name in missing:
                 with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-                    for deployed in pool.map(self._deploy, missing):
-                        self._deployed[deployed.name] = deployed
+                    deploying = [pool.submit(self._deploy, stack) for stack in missing]
+                # Every stack that deployed is recorded before a failure of another one is raised.
+                for done in deploying:
+                    if done.exception() is None:
+                        self._deployed[done.result().name] = done.result()
+                for done in deploying:
+                    done.result()
             if name not in self._deployed:
                 pytest.fail(f"stack {name} was torn down earlier in this session")
             return self._deployed[name]
@@ -150,10 +158,13 @@ class Deployments:
         """``name`` was torn down by a test: nothing to destroy at the end."""
         with self._lock:
             self._deployed.pop(name, None)
+            self._started.pop(name, None)
 
     def _deploy(self, name: str) -> Deployed:
         start = time.monotonic()
         stack = self.open(name, inline=name != LANGUAGE_HOST_STACK)
+        with self._started_lock:
+            self._started[name] = stack
         printed = ""
         if name == MAKE_UP_STACK:
             completed = self.make("up", f"STACK={name}")
@@ -165,15 +176,19 @@ class Deployments:
         return Deployed(name, stack, stack.outputs(), time.monotonic() - start, printed)
 
     def teardown(self) -> None:
-        """Destroy and remove (``--preserve-config``) every stack still deployed, side by side."""
+        """Destroy and remove (``--preserve-config``) every stack still deployed, side by side.
 
-        def destroy(deployed: Deployed) -> None:
-            deployed.stack.destroy()
-            deployed.stack.remove()
+        Half-deployed ones too (an ``up`` that failed): nothing of the session stays behind.
+        """
+
+        def destroy(stack: ProjectStack) -> None:
+            stack.destroy()
+            stack.remove()
 
         with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
-            list(pool.map(destroy, self._deployed.values()))
+            list(pool.map(destroy, self._started.values()))
         self._deployed.clear()
+        self._started.clear()
 
 
 @pytest.fixture(scope="session")
