@@ -12,14 +12,19 @@ STACK lives in ``$PULUMI_BACKEND_URL`` with passphrase ``$PULUMI_CONFIG_PASSPHRA
 is ``$KUBECONFIG``'s unless the stack configures its own.
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from pulumi import automation as auto
-
+# Light imports only up here: `up` starts the policy gate before the SDK is loaded (deploy.stack).
 from .engine import find_engine, main
-from .stack import DEFAULT_PASSPHRASE, Backend, PolicyRefusedError, make_up_engine_step, open_stack
+from .gate import OfflineGate, PolicyRefusedError
+
+if TYPE_CHECKING:
+    from .stack import Backend
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _backend() -> Backend:
+    from .stack import DEFAULT_PASSPHRASE, Backend
+
     return Backend(
         url=os.environ["PULUMI_BACKEND_URL"],
         passphrase=os.environ.get("PULUMI_CONFIG_PASSPHRASE", DEFAULT_PASSPHRASE),
@@ -41,10 +48,16 @@ def _backend() -> Backend:
 
 
 def _up(stack: str) -> int:
+    offline = OfflineGate(stack)  # first: it runs while the SDK loads and the engine starts
     engine = find_engine()
     if not engine.complete:
+        offline.stop()
         print(f"the Pulumi engine is incomplete; nothing was deployed:\n{engine.report()}", file=sys.stderr)
         return 2
+    from pulumi import automation as auto
+
+    from .stack import make_up_engine_step
+
     try:
         make_up_engine_step(
             stack,
@@ -52,6 +65,7 @@ def _up(stack: str) -> int:
             _backend(),
             on_output=lambda line: print(line, flush=True),
             on_error=lambda line: print(line, file=sys.stderr, flush=True),
+            offline=offline,
         )
     except PolicyRefusedError as refused:
         print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
@@ -63,6 +77,8 @@ def _up(stack: str) -> int:
 
 
 def _adopt_pending(stack: str) -> int:
+    from .stack import open_stack
+
     adopting = open_stack(stack, find_engine(), _backend(), on_output=lambda line: print(line, flush=True))
     adopting.adopt_pending_creates()  # prints what it adopted
     return 0

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +34,7 @@ from semver import VersionInfo
 from components.program import three_tier_program
 
 from .engine import ROOT, Engine, required_cli_version
+from .gate import OfflineGate, PolicyRefusedError
 from .inline import run_inline
 from .pending import PendingCreate, adopt_pending_creates, pending_creates
 
@@ -122,12 +120,14 @@ class ProjectStack:
         config_file: Optional[Path] = None,
         on_error: Optional[Callable[[str], None]] = None,
         exported: Optional[dict[str, Any]] = None,
+        offline: Optional[OfflineGate] = None,
     ) -> None:
         """``make up``'s engine step: :meth:`up` gated offline, the program inline, nothing read back.
 
         The same ``pulumi up --skip-preview`` with the policy pack, without the Automation API's
         ``stack output`` and ``stack history`` runs after it (see :mod:`deploy.inline`).
-        ``exported``: the state as :meth:`export_state` gave it just before (else exported here).
+        ``exported``: the state as :meth:`export_state` gave it just before (else exported here);
+        ``offline``: the stack's gate, already started (else started here).
         """
         workspace = self.stack.workspace
         assert isinstance(workspace, auto.LocalWorkspace)
@@ -152,7 +152,14 @@ class ProjectStack:
             )
 
         self._gated(
-            lean_up, policy=True, gate="offline", config_file=config_file, inline=True, options={}, exported=exported
+            lean_up,
+            policy=True,
+            gate="offline",
+            config_file=config_file,
+            inline=True,
+            options={},
+            exported=exported,
+            offline=offline,
         )
 
     def _gated(
@@ -165,9 +172,11 @@ class ProjectStack:
         inline: bool,
         options: Mapping[str, Any],
         exported: Optional[dict[str, Any]] = None,
+        offline: Optional[OfflineGate] = None,
     ) -> _Result:
         """Gate, adopt pending creates, then ``run_up(program)`` (``None``: ``__main__.py``)."""
-        offline = OfflineGate(self.name, config_file) if policy and gate == "offline" else None
+        if offline is None and policy and gate == "offline":
+            offline = OfflineGate(self.name, config_file)
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:
                 # The state is exported meanwhile (unless it just was), for an interrupted up's pending creates.
@@ -279,54 +288,6 @@ class ProjectStack:
         raise KeyError(f"stack {self.name} has no {resource_type} named {name}")
 
 
-class PolicyRefusedError(RuntimeError):
-    """The offline gate found mandatory violations: nothing was deployed."""
-
-
-class OfflineGate:
-    """``make policy``'s gate over a stack, started at once in a process of its own.
-
-    Its own process: the evaluation runs under the Pulumi SDK's process-wide mock settings.
-    """
-
-    def __init__(self, stack: str, config_file: Optional[Path] = None) -> None:
-        command = [sys.executable, "-m", "offline.policy_check", "--stack", stack]
-        if config_file is not None:
-            command += ["--stack-config", str(config_file)]
-        self._process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self._lock = threading.Lock()
-        self._output: Optional[str] = None
-
-    @property
-    def output(self) -> str:
-        """What the gate printed (once it has ended; empty before)."""
-        return (self._output or "").strip()
-
-    @property
-    def refused(self) -> bool:
-        """The gate ended with a mandatory violation (or could not run)."""
-        return self._output is not None and self._process.returncode != 0
-
-    def wait(self) -> None:
-        """Wait for the verdict; raise :class:`PolicyRefusedError` unless the stack passed."""
-        with self._lock:
-            if self._output is None:
-                self._output, _ = self._process.communicate()
-        if self._process.returncode != 0:
-            raise PolicyRefusedError(self.output)
-
-    def stop(self) -> None:
-        """End the gate if it still runs (the ``up`` failed before asking for its verdict)."""
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-
-
-def offline_gate(stack: str, config_file: Optional[Path] = None) -> None:
-    """``make policy``'s gate over ``stack`` (or the config in ``config_file``); raise on a mandatory violation."""
-    OfflineGate(stack, config_file).wait()
-
-
 def gated_program(gate: Optional[OfflineGate]) -> Callable[[], None]:
     """The project's program, inline, registering nothing before ``gate`` (if any) has passed."""
 
@@ -397,11 +358,13 @@ def make_up_engine_step(
     *,
     on_output: Optional[Callable[[str], None]] = None,
     on_error: Optional[Callable[[str], None]] = None,
+    offline: Optional[OfflineGate] = None,
 ) -> None:
     """``make up``'s engine step for stack ``name`` (:meth:`ProjectStack.apply`), from a cold start.
 
     The state is exported while the stack is selected (or created: then there is nothing to
     export yet, and it is exported after), one CLI run's time saved before the ``up``.
+    ``offline``: the stack's gate, already started (else started here).
     """
     workspace = _workspace(engine, backend)
     export = ["stack", "export", "--stack", name]
@@ -412,7 +375,7 @@ def make_up_engine_step(
             exported: Optional[dict[str, Any]] = dict(json.loads(exporting.result().stdout))
         except auto.CommandError:  # no such stack before create_or_select
             exported = None
-    stack.apply(on_error=on_error, exported=exported)
+    stack.apply(on_error=on_error, exported=exported, offline=offline)
 
 
 def config_copy(stack: str, directory: Path, overrides: Mapping[str, Any]) -> Path:

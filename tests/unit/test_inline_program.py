@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.stack import OfflineGate, PolicyRefusedError, config_copy, gated_program
+from deploy.gate import OfflineGate, PolicyRefusedError
+from deploy.stack import config_copy, gated_program
 from offline import ApiServerMocks, evaluate_program, stack_config
 from offline.evaluate import run_main_program
 
