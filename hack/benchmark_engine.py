@@ -77,6 +77,16 @@ class Bench:
         """``kubectl ARGS`` against the local cluster, timed."""
         return self.run(str(KUBECTL), "--kubeconfig", str(KUBECONFIG), *args)
 
+    def require_no_namespaces(self) -> None:
+        """Stop unless the stacks' namespaces are absent: the runs deploy into them from scratch."""
+        listed = subprocess.run(
+            [str(KUBECTL), "--kubeconfig", str(KUBECONFIG), "get", "namespaces", "-o", "name"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        present = [name for name in listed if name.startswith("namespace/threetier")]
+        if present:
+            raise SystemExit(f"{', '.join(present)} exist: `make down STACK=s` (or delete them) before benchmarking")
+
     def pulumi(self, *args: str) -> float:
         """``pulumi ARGS`` with the scratch backend, timed."""
         return self.run("pulumi", *args)
@@ -202,6 +212,7 @@ def section(repeat: int) -> list[str]:
     """Markdown lines of every engine figure."""
     with tempfile.TemporaryDirectory(prefix="threetier-bench-") as scratch:
         bench = Bench(Path(scratch))
+        bench.require_no_namespaces()
         ratio = engine_vs_kubectl(bench, repeat)
         stacks = make_figures(bench, repeat)
         seconds, requests, failed, peak = scaling_under_load(bench)
