@@ -73,6 +73,8 @@ def _up(stack: str) -> int:
     except auto.CommandError:
         print(f"pulumi up of stack {stack} failed (its output is above)", file=sys.stderr)
         return 1
+    finally:
+        offline.stop()  # when the up failed before it asked for the verdict
     return 0
 
 
