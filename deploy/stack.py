@@ -239,7 +239,7 @@ class ProjectStack:
         (The Automation API's ``export_stack`` asks for them in plaintext, and its ``import_stack``
         writes them so to a temporary file.)
         """
-        return dict(json.loads(self._cli("stack", "export", "--stack", self.name)))
+        return _export_state(self.stack.workspace, self.name)
 
     def import_state(self, state: Mapping[str, Any]) -> None:
         """``pulumi stack import`` of a state from :meth:`export_state` (pending operations cleared)."""
@@ -249,13 +249,8 @@ class ProjectStack:
             self._cli("stack", "import", "--stack", self.name, "--file", str(path))
 
     def _cli(self, *args: str) -> str:
-        """Run the stack's CLI (``--non-interactive``) in its workspace; its stdout."""
-        workspace = self.stack.workspace
-        assert isinstance(workspace, auto.LocalWorkspace)
-        assert workspace.pulumi_command is not None
-        assert workspace.work_dir is not None
-        result = workspace.pulumi_command.run(list(args), workspace.work_dir, dict(workspace.env_vars or {}))
-        return result.stdout
+        """Run the stack's CLI in its workspace; its stdout."""
+        return _run_cli(self.stack.workspace, *args)
 
     def preview(self, *, config_file: Optional[Path] = None, **options: Any) -> auto.PreviewResult:
         """``pulumi preview`` (same policy gate as ``up``)."""
@@ -297,6 +292,19 @@ def gated_program(gate: Optional[OfflineGate]) -> Callable[[], None]:
         three_tier_program()
 
     return program
+
+
+def _run_cli(workspace: auto.Workspace, *args: str) -> str:
+    """Run the workspace's CLI with ``args`` in its directory and environment; its stdout."""
+    assert isinstance(workspace, auto.LocalWorkspace)
+    assert workspace.pulumi_command is not None
+    assert workspace.work_dir is not None
+    return workspace.pulumi_command.run(list(args), workspace.work_dir, dict(workspace.env_vars or {})).stdout
+
+
+def _export_state(workspace: auto.Workspace, stack: str) -> dict[str, Any]:
+    """``pulumi stack export`` of ``stack`` (secrets as ciphertext), parsed."""
+    return dict(json.loads(_run_cli(workspace, "stack", "export", "--stack", stack)))
 
 
 class InstalledCli(auto.PulumiCommand):
@@ -367,12 +375,11 @@ def make_up_engine_step(
     ``offline``: the stack's gate, already started (else started here).
     """
     workspace = _workspace(engine, backend)
-    export = ["stack", "export", "--stack", name]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        exporting = pool.submit(workspace.pulumi_command.run, export, str(ROOT), dict(workspace.env_vars))
+        exporting = pool.submit(_export_state, workspace, name)
         stack = ProjectStack(name, auto.Stack.create_or_select(name, workspace), on_output)
         try:
-            exported: Optional[dict[str, Any]] = dict(json.loads(exporting.result().stdout))
+            exported: Optional[dict[str, Any]] = exporting.result()
         except auto.CommandError:  # no such stack before create_or_select
             exported = None
     stack.apply(on_error=on_error, exported=exported, offline=offline)

@@ -96,7 +96,7 @@ def test_a_second_up_of_each_stack_changes_nothing(deployments: Deployments) -> 
     """The three stacks side by side (independent stacks, independent namespaces)."""
 
     def second_up(stack: str) -> tuple[str, dict[str, int]]:
-        # up previews first (with the policy pack): both the preview and the update must change nothing.
+        # --expect-no-changes: the up fails if it would change anything (the policy pack judging each resource).
         result = deployments.get(stack).stack.up(expect_no_changes=True)
         return stack, dict(result.summary.resource_changes or {})
 
