@@ -36,7 +36,7 @@ lint: venv ## ruff (lint + format check) and mypy
 	$(VENV)/bin/mypy .
 
 unit: venv ## unit tests: components under API-server mocks, rendering + schema validation, policy pack
-	$(VENV)/bin/pytest $(PYTEST_FLAGS) tests/unit $(wildcard tests/policy)
+	$(VENV)/bin/pytest $(PYTEST_FLAGS) tests/unit $(wildcard tests/policy) examples/fleet/tests
 
 test: lint unit policy-all ## all offline tests (the README's test command)
 
