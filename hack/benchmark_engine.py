@@ -259,12 +259,13 @@ def section(repeat: int) -> list[str]:
 
 
 def write(lines: list[str], target: Path) -> None:
-    """Replace this script's section of ``target`` (or append it)."""
+    """Replace the section of ``target`` between ``lines``' first and last line, its markers (or append it)."""
+    begin, end = lines[0], lines[-1]
     text = target.read_text() if target.exists() else "# Benchmarks\n"
     block = "\n".join(lines)
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        text = before + block + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        text = before + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     target.write_text(text)
