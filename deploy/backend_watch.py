@@ -7,7 +7,8 @@ stopped 8 s in failed only after 2 min 14 s. Nothing more can be saved meanwhile
 nothing once the server is really gone. :class:`BackendWatch` connects to the server every second;
 when no connection succeeded for ``grace`` seconds (``$THREETIER_STATE_GRACE``, 10 by default: a
 restart shorter than that is ridden out by the CLI's own retries), it interrupts the CLI as a
-user's Ctrl-C twice would (SIGTERM: cancel; SIGTERM again after a few seconds: terminate). What
+user's Ctrl-C twice would (SIGTERM: cancel; SIGTERM again after a few seconds: terminate), and
+when the CLI still waits in its retries, kills it and the plugins it started (SIGKILL). What
 was saved before the server went stays in the database; the lock and the pending operations the
 CLI could not clear are what ``make state-unlock`` and the next ``make up`` deal with.
 """
@@ -93,30 +94,55 @@ class BackendWatch:
                 return
 
     def _interrupt_cli(self) -> None:
-        """SIGTERM the CLI processes this one started (cancel), then once more (terminate)."""
-        for attempt in range(2):
+        """SIGTERM the CLI processes this one started (cancel), again (terminate), then SIGKILL them and theirs.
+
+        A CLI inside the backend's retry loop defers both SIGTERMs until the loop gives up (measured: the
+        up ended 35 s after the server stopped with two SIGTERMs alone), so the last step kills it and
+        the plugins it started, as ``kill -9`` would: the state already saved stays, the rest is the
+        documented recovery's.
+        """
+        for attempt in range(3):
             running = cli_children(self.cli)
+            if attempt == 2:
+                running += [pid for cli in running for pid in descendants(cli)]
             for pid in running:
                 with suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGTERM)
-            if attempt == 0 and self._stopped.wait(CANCEL_SECONDS):
-                return  # the cancelled CLI ended by itself
+                    os.kill(pid, signal.SIGKILL if attempt == 2 else signal.SIGTERM)
+            if attempt < 2 and self._stopped.wait(CANCEL_SECONDS):
+                return  # the CLI ended by itself
+
+
+def _parents() -> dict[int, int]:
+    """Every process's parent: pid -> ppid (from /proc)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError, ValueError, IndexError):
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    return parents
 
 
 def cli_children(cli: Path, parent: Optional[int] = None) -> list[int]:
     """Pids of the children of ``parent`` (default: this process) that run ``cli``."""
-    found = []
     target = cli.resolve()
     parent = os.getpid() if parent is None else parent
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == parent and (entry / "exe").resolve() == target:
-                found.append(int(entry.name))
-        except (OSError, ValueError, IndexError):
-            continue
+    found = []
+    for pid, ppid in _parents().items():
+        with suppress(OSError):
+            if ppid == parent and Path(f"/proc/{pid}/exe").resolve() == target:
+                found.append(pid)
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Pids of every process below ``pid`` (children, their children, ...)."""
+    parents = _parents()
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
     return found
 
 

@@ -43,7 +43,8 @@ from deploy.stack import DEFAULT_PASSPHRASE, policy_config  # noqa: E402
 
 BEGIN, END = "<!-- state: hack/benchmark_state.py -->", "<!-- /state -->"
 FLEET = ROOT / "examples" / "fleet"
-CHECKPOINT = ".pulumi/stacks/"
+#: Row keys start with the URL's path, the database: pulumi_state/.pulumi/stacks/<project>/<stack>.json.
+CHECKPOINT = "%/.pulumi/stacks/"
 
 
 @dataclass
@@ -148,7 +149,7 @@ class Backend:
         (wal,) = psql(self.url, f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{start}')::bigint")
         for line in psql(
             self.url,
-            f"SELECT key LIKE '{CHECKPOINT}%' AND key NOT LIKE '%.bak' AND key NOT LIKE '%/.history/%', "
+            f"SELECT key LIKE '{CHECKPOINT}%' AND key NOT LIKE '%.bak', "
             f"count(*), sum(bytes), max(bytes) FROM bench_writes WHERE tbl = '{self.table}' GROUP BY 1",
         ):
             is_checkpoint, count, total, largest = line.split("|")

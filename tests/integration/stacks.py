@@ -150,7 +150,7 @@ class Deployments:
         create was sent. Edits the checkpoint's row in the session's table (``stack import`` clears
         pending operations, so there is no CLI way to write one).
         """
-        key = f".pulumi/stacks/{PROJECT}/{name}.json"
+        key = self.state.key(f".pulumi/stacks/{PROJECT}/{name}.json")
         checkpoint = json.loads(self.state.files(self.table)[key])
         latest = checkpoint["checkpoint"]["latest"]
         (done,) = [r for r in latest["resources"] if r["urn"] == urn]

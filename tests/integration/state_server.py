@@ -86,6 +86,11 @@ class StateServer:
             raise RuntimeError(f"psql failed: {completed.stderr.strip()}")
         return [line.split("\t") for line in completed.stdout.splitlines() if line]
 
+    def key(self, path: str) -> str:
+        """The row key of the backend file ``path`` (e.g. ``.pulumi/meta.yaml``): the CLI's PostgreSQL
+        bucket keys every file under the URL's path, the database's name."""
+        return f"{self.database}/{path}"
+
     def keys(self, table: str) -> list[str]:
         """The key (path) of every file Pulumi keeps in ``table``."""
         return [row[0] for row in self.psql(f"SELECT key FROM {_checked(table)} ORDER BY key")]
