@@ -14,8 +14,9 @@ STACKS := dev staging prod
 OUT ?=
 NODE ?=
 PYTEST_FLAGS ?= -q
+PACKAGE_VENV := package/venv
 
-.PHONY: help venv lint unit test render policy policy-all toolchain images cluster-up cluster-down up down verify integration clean
+.PHONY: help venv package lint unit test render policy policy-all toolchain images cluster-up cluster-down up down verify integration clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,6 +26,14 @@ venv: $(VENV)/.installed ## create the project virtualenv (.venv) with pinned pa
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+package: $(PACKAGE_VENV)/.installed ## the component package's venv (package/venv): ThreeTierApp for YAML, TypeScript...
+
+# `pulumi up` does not create a component package's venv, nor does `pulumi package add` (pulumi#19233).
+$(PACKAGE_VENV)/.installed: package/requirements.txt requirements.txt pyproject.toml
+	@test -x $(PACKAGE_VENV)/bin/python || $(PYTHON) -m venv $(PACKAGE_VENV)
+	cd package && venv/bin/python -m pip install --quiet -r requirements.txt
 	@touch $@
 
 lint: venv ## ruff (lint + format check) and mypy
