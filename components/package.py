@@ -21,14 +21,18 @@ from dataclasses import replace
 from typing import Any, Optional, TypedDict
 
 import pulumi
+from pulumi.errors import InputPropertiesError
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.provider import ConstructResult
 
 from .app import ThreeTierApp as App
 from .args import ThreeTierAppArgs as AppArgs
 from .config import parse_settings
-from .errors import Problem, raise_if_any
+from .errors import ConfigError, Problem, raise_if_any
 
 #: The package's name: its resource tokens are ``threetier:index:<Component>``.
 PACKAGE = "threetier"
+APP_TOKEN = f"{PACKAGE}:index:ThreeTierApp"
 #: Inputs of the app's arguments (:class:`components.ThreeTierAppArgs`) that stack config does not carry.
 APP_ONLY_INPUTS = {
     "databaseName": "database_name",
@@ -218,7 +222,7 @@ class ThreeTierApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ThreeTierAppArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         app_args = app_arguments(args)
-        super().__init__(f"{PACKAGE}:index:ThreeTierApp", name, None, opts)
+        super().__init__(APP_TOKEN, name, None, opts)
         app = App(name, app_args, opts=pulumi.ResourceOptions(parent=self))
         outputs = app.stack_outputs()
         self.namespace = pulumi.Output.from_input(outputs["namespace"])
@@ -271,3 +275,28 @@ def _outputs_in(value: Any, key: str = "") -> list[str]:
     if isinstance(value, Mapping):
         return [found for name, item in value.items() for found in _outputs_in(item, f"{key}.{name}" if key else name)]
     return []
+
+
+class PackageProvider(ComponentProvider):
+    """The package's provider: the SDK's component provider, which reports bad input per property.
+
+    The SDK wraps any error a component raises with its traceback (``Unexpected <class
+    'Exception'>: ...``); the inputs are validated here first, so the engine shows the message
+    and one line per bad key (``property frontend.nodePort with value '{8080}' has a problem:
+    8080 is not valid; allowed values: an integer from 30000 to 32767``), with nothing registered.
+    """
+
+    def __init__(self, version: str) -> None:
+        super().__init__([ThreeTierApp], PACKAGE, version=version)
+
+    def construct(
+        self, name: str, resource_type: str, inputs: Mapping[str, Any], options: Optional[pulumi.ResourceOptions] = None
+    ) -> ConstructResult:
+        """Validate the inputs (as the component will), then construct the component."""
+        if resource_type == APP_TOKEN:
+            try:
+                app_arguments(inputs)
+            except ConfigError as error:
+                problems = [{"property_path": problem.key, "reason": problem.message} for problem in error.problems]
+                raise InputPropertiesError(str(error), problems) from error  # type: ignore[arg-type]
+        return super().construct(name, resource_type, dict(inputs), options)

@@ -1,9 +1,10 @@
-"""The threetier component package's provider: hosts components.package's components, schema inferred from them."""
+"""The threetier component package's provider: components.package's components, schema inferred from them."""
 
+import sys
 from importlib.metadata import version
 
-from pulumi.provider.experimental import component_provider_host
+from pulumi.provider import main
 
-from components.package import PACKAGE, ThreeTierApp
+from components.package import PackageProvider
 
-component_provider_host([ThreeTierApp], PACKAGE, version=version("threetier"))
+main(PackageProvider(version("threetier")), sys.argv[1:])

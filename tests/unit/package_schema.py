@@ -1,7 +1,7 @@
 """The component package's schema as the provider serves it (``pulumi package get-schema package``), and a checker.
 
 The schema is inferred in this process by the same provider ``package/__main__.py`` starts
-(``ComponentProvider`` over :mod:`components.package`), so ``make test`` needs no engine; the
+(:class:`components.package.PackageProvider`), so ``make test`` needs no engine; the
 integration suite compares it with what ``pulumi package get-schema`` prints.
 """
 
@@ -12,13 +12,10 @@ import tomllib
 from functools import cache
 from typing import Any
 
-from pulumi.provider.experimental.component import ComponentProvider
-
-from components.package import PACKAGE, ThreeTierApp
+from components.package import PackageProvider
 
 from .stack_files import ROOT
 
-APP_TOKEN = f"{PACKAGE}:index:ThreeTierApp"
 _SCALARS: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
 
 
@@ -30,7 +27,7 @@ def project_version() -> str:
 @cache
 def schema() -> dict[str, Any]:
     """The package's schema, as the provider's GetSchema answers."""
-    provider = ComponentProvider([ThreeTierApp], PACKAGE, version=project_version())
+    provider = PackageProvider(project_version())
     assert provider.schema is not None
     document: dict[str, Any] = json.loads(provider.schema)
     return document

@@ -1,6 +1,6 @@
 """The component package's ThreeTierApp is the Python one behind a façade: same objects, same defaults, same errors.
 
-Its inputs go through the provider the package runs (``ComponentProvider.construct``, as the
+Its inputs go through the provider the package runs (``PackageProvider.construct``, as the
 engine's Construct call does, numbers as floats as on the wire), under the API-server mocks.
 """
 
@@ -10,16 +10,18 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
 
-from components import ConfigError
+from components import ConfigError, Problem
 from components.app import PASSWORD_CHECKSUM_ANNOTATION
-from components.package import PACKAGE, ThreeTierApp
+from components.config import parse_settings
+from components.package import APP_TOKEN, PACKAGE, PackageProvider, ThreeTierApp
 from offline import ApiServerMocks, Evaluation, evaluate_program, evaluate_stack, manifests
 from offline.evaluate import run_main_program
 
-from .package_schema import APP_TOKEN, problems, project_version, schema
+from .package_schema import problems, project_version, schema
 from .stack_files import stack_yaml
 from .test_config import BAD_INPUTS
 
@@ -38,7 +40,7 @@ def on_the_wire(value: Any) -> Any:
 
 def construct(inputs: dict[str, Any], mocks: ApiServerMocks | None = None, name: str = "threetier") -> Evaluation:
     """Construct the package's ThreeTierApp through its provider; its state (the outputs) exported."""
-    provider = ComponentProvider([ThreeTierApp], PACKAGE, version=project_version())
+    provider = PackageProvider(project_version())
 
     def program() -> None:
         result = provider.construct(name, APP_TOKEN, on_the_wire(inputs), pulumi.ResourceOptions())
@@ -108,7 +110,7 @@ def test_the_app_only_arguments_reach_the_app() -> None:
 
 
 @pytest.mark.parametrize(("case", "raw", "key", "allowed"), BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
-def test_bad_input_fails_with_the_stack_configs_message_or_the_schemas_type_check(
+def test_bad_input_fails_with_the_stack_configs_message_per_property_or_the_schemas_type_check(
     case: str, raw: dict[str, Any], key: str, allowed: str
 ) -> None:
     inputs_schema = {"type": "object", "properties": schema()["resources"][APP_TOKEN]["inputProperties"]}
@@ -117,23 +119,47 @@ def test_bad_input_fails_with_the_stack_configs_message_or_the_schemas_type_chec
         assert any(key.removeprefix(PREFIX) in problem for problem in refused_by_schema), refused_by_schema
         return
     mocks = ApiServerMocks()
-    with pytest.raises(ComponentInitError) as caught:
+    with pytest.raises(InputPropertiesError) as caught:
         construct(raw, mocks)
-    error = caught.value.inner
-    assert isinstance(error, ConfigError)
-    assert error.keys == [key.removeprefix(PREFIX)], case
-    assert allowed.replace(PREFIX, "") in str(error), case
+    expected = ConfigError(parse_errors(raw))
+    assert caught.value.message == str(expected)  # the message stack config gives, without the project prefix
+    assert [error["property_path"] for error in caught.value.errors or []] == [key.removeprefix(PREFIX)], case
+    assert allowed.replace(PREFIX, "") in (caught.value.errors or [])[0]["reason"], case
     assert mocks.created == [], f"{case}: resources were registered before the error: {mocks.created}"
+
+
+def parse_errors(raw: dict[str, Any]) -> list[Problem]:
+    """The problems stack config reports for ``raw`` (keys without the project prefix)."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, prefix="")
+    return caught.value.problems
 
 
 def test_the_app_only_arguments_are_validated_too() -> None:
     mocks = ApiServerMocks()
-    with pytest.raises(ComponentInitError) as caught:
+    with pytest.raises(InputPropertiesError) as caught:
         construct({"passwordLength": 8}, mocks)
-    assert str(caught.value) == (
+    assert caught.value.message == (
         "invalid configuration (1 problem(s)):\n"
         "  - passwordLength: 8 is not valid; allowed values: an integer from 16 to 128"
     )
+    assert mocks.created == []
+
+
+def test_the_component_validates_on_its_own_under_the_sdks_plain_provider_too() -> None:
+    """Hosted by ``ComponentProvider`` itself (no check before construct), the component still refuses first."""
+    mocks = ApiServerMocks()
+
+    def program() -> None:
+        provider = ComponentProvider([ThreeTierApp], PACKAGE, version=project_version())
+        inputs = {"frontend": {"serviceType": "NodePort", "nodePort": 8080.0}}
+        provider.construct("threetier", APP_TOKEN, inputs, pulumi.ResourceOptions())
+
+    with pytest.raises(ComponentInitError) as caught:
+        evaluate_program(program, stack="test", config={}, mocks=mocks)
+    assert isinstance(caught.value.inner, ConfigError)
+    assert caught.value.inner.keys == ["frontend.nodePort"]
+    assert "8080 is not valid; allowed values: an integer from 30000 to 32767" in str(caught.value)
     assert mocks.created == []
 
 
@@ -141,13 +167,11 @@ def test_an_input_from_another_resources_output_is_refused_naming_its_key() -> N
     mocks = ApiServerMocks()
 
     def program() -> None:
-        provider = ComponentProvider([ThreeTierApp], PACKAGE, version=project_version())
         inputs = {"frontend": {"image": pulumi.Output.from_input("threetier/frontend:1.0.0")}}
-        provider.construct("threetier", APP_TOKEN, inputs, pulumi.ResourceOptions())
+        PackageProvider(project_version()).construct("threetier", APP_TOKEN, inputs, pulumi.ResourceOptions())
 
-    with pytest.raises(ComponentInitError) as caught:
+    with pytest.raises(InputPropertiesError) as caught:
         evaluate_program(program, stack="test", config={}, mocks=mocks)
-    assert isinstance(caught.value.inner, ConfigError)
-    assert caught.value.inner.keys == ["frontend.image"]
-    assert "a value known before the deployment" in str(caught.value)
+    assert [error["property_path"] for error in caught.value.errors or []] == ["frontend.image"]
+    assert "a value known before the deployment" in caught.value.message
     assert mocks.created == []

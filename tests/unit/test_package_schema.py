@@ -18,11 +18,11 @@ import pytest
 
 from components import ResourceSpec, ThreeTierApp, ThreeTierAppArgs, TierArgs
 from components.config import DEFAULTS, QUANTITY_KEYS, RESOURCE_KEYS, TIER_DEFAULTS, TIER_SETTING_KEYS, TOP_LEVEL_KEYS
-from components.package import CONFIG_ONLY_KEYS
+from components.package import APP_TOKEN, CONFIG_ONLY_KEYS
 from components.validation import IMAGE_PULL_POLICIES, SERVICE_TYPES
 from offline import evaluate_program
 
-from .package_schema import APP_TOKEN, problems, project_version, resolve, schema
+from .package_schema import problems, project_version, resolve, schema
 from .test_config import app_args
 
 TIERS = ("frontend", "backend", "database")
