@@ -16,7 +16,7 @@ NODE ?=
 PYTEST_FLAGS ?= -q
 PACKAGE_VENV := package/venv
 
-.PHONY: help venv package lint unit test render policy policy-all toolchain images cluster-up cluster-down up down verify integration clean
+.PHONY: help venv package ts-sdk lint unit test render policy policy-all toolchain images cluster-up cluster-down up down verify integration clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,11 @@ $(PACKAGE_VENV)/.installed: package/requirements.txt requirements.txt pyproject.
 	@test -x $(PACKAGE_VENV)/bin/python || $(PYTHON) -m venv $(PACKAGE_VENV)
 	cd package && venv/bin/python -m pip install --quiet -r requirements.txt
 	@touch $@
+
+ts-sdk: package ## the TypeScript consumer's SDK (pulumi package add, not committed) and its pinned npm packages
+	@engine_path="$$($(PY) -m deploy --path)" && cd examples/ts-app && \
+	  PATH="$$engine_path" PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true pulumi package add ../../package
+	cd examples/ts-app && npm ci --no-audit --no-fund
 
 lint: venv ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
