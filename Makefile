@@ -13,10 +13,13 @@ STACK ?= dev
 STACKS := dev staging prod
 OUT ?=
 NODE ?=
+# Where stacks keep their state: local (the file backend .pulumi-state/) or postgres (make state-up's
+# server, shared by every clone on this machine). PULUMI_BACKEND_URL, when set, wins over both.
+BACKEND ?= local
 PYTEST_FLAGS ?= -q
 PACKAGE_VENV := package/venv
 
-.PHONY: help venv package ts-sdk lint unit test render policy policy-all toolchain images cluster-up cluster-down up down verify integration clean
+.PHONY: help venv package ts-sdk lint unit test render policy policy-all toolchain images cluster-up cluster-down state-up state-down state-migrate state-unlock up down verify integration clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,14 +76,26 @@ cluster-up: ## start the local cluster: control plane on loopback + a real node 
 cluster-down: ## stop the local cluster (every process, namespace, veth, route, iptables rule) and delete its data
 	hack/cluster-down.sh
 
-up: venv ## policy-gated `pulumi up` of STACK, then verification
-	hack/stack.sh up $(STACK)
+state-up: ## start the shared state backend: PostgreSQL on loopback, one role, one database (idempotent)
+	hack/state-up.sh
 
-down: venv ## destroy STACK and remove it
-	hack/stack.sh down $(STACK)
+state-down: ## stop the state backend's server (its data, the stacks' state, stays)
+	hack/state-down.sh
 
-verify: venv ## post-deploy verification of a deployed STACK (OUTPUTS=file.json, VERIFY_TIMEOUT=s)
-	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) hack/stack.sh verify $(STACK)
+state-migrate: venv ## move STACK from the file backend to the PostgreSQL one (state, secrets, config kept)
+	THREETIER_BACKEND=postgres hack/stack.sh migrate $(STACK)
+
+state-unlock: venv ## remove STACK's locks in BACKEND (the stale lock of a killed `pulumi up`)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh unlock $(STACK)
+
+up: venv ## policy-gated `pulumi up` of STACK, then verification (BACKEND=local|postgres)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh up $(STACK)
+
+down: venv ## destroy STACK and remove it (BACKEND=local|postgres)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh down $(STACK)
+
+verify: venv ## post-deploy verification of a deployed STACK (BACKEND=..., OUTPUTS=file.json, VERIFY_TIMEOUT=s)
+	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh verify $(STACK)
 
 integration: venv ## integration suite against the local cluster (fails when no cluster answers)
 	THREETIER_REQUIRE_CLUSTER=1 $(VENV)/bin/pytest $(PYTEST_FLAGS) --durations=12 -m integration tests/integration
