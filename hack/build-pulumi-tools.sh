@@ -2,9 +2,10 @@
 # Build the Pulumi CLI from its Go module (pinned in hack/versions-pulumi.env) into the
 # version-keyed cache and link it into .toolchain/bin; a `pulumi` already on PATH at the pinned
 # version is used as is. The YAML language host (pulumi-language-yaml, for the component package's
-# YAML consumer) is built the same way, through the wrapper module hack/gomod/pulumi-yaml. Then report the rest of the engine: the Python language host and the
-# resource plugins are a machine prerequisite (a Pulumi install provides them; the Go module proxy
-# does not serve them), found on PATH, in ~/.pulumi/bin or in ~/.pulumi/plugins (`python -m deploy`).
+# YAML consumer) is built the same way, through the wrapper module hack/gomod/pulumi-yaml. Then
+# report the rest of the engine: the Python language host and the resource plugins are a machine
+# prerequisite (a Pulumi install provides them; the Go module proxy does not serve them), found on
+# PATH, in ~/.pulumi/bin or in ~/.pulumi/plugins (`python -m deploy`).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$REPO_ROOT/hack/versions-pulumi.env"
