@@ -1,4 +1,4 @@
-"""The component package's schema as the provider serves it (``pulumi package get-schema package``), and a checker.
+"""The component package's schema as the provider serves it (``pulumi package get-schema ./package``), and a checker.
 
 The schema is inferred in this process by the same provider ``package/__main__.py`` starts
 (:class:`components.package.PackageProvider`), so ``make test`` needs no engine; the
