@@ -17,8 +17,9 @@ NODE ?=
 # server, shared by every clone on this machine). PULUMI_BACKEND_URL, when set, wins over both.
 BACKEND ?= local
 PYTEST_FLAGS ?= -q
+PACKAGE_VENV := package/venv
 
-.PHONY: help venv lint unit test render policy policy-all toolchain images cluster-up cluster-down state-up state-down state-migrate state-unlock up down verify integration clean
+.PHONY: help venv package ts-sdk lint unit test render policy policy-all toolchain images cluster-up cluster-down state-up state-down state-migrate state-unlock up down verify integration clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,6 +30,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
+
+package: $(PACKAGE_VENV)/.installed ## the component package's venv (package/venv): ThreeTierApp for YAML, TypeScript...
+
+# `pulumi up` does not create a component package's venv, nor does `pulumi package add` (pulumi#19233).
+$(PACKAGE_VENV)/.installed: package/requirements.txt requirements.txt pyproject.toml
+	@test -x $(PACKAGE_VENV)/bin/python || $(PYTHON) -m venv $(PACKAGE_VENV)
+	cd package && venv/bin/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+ts-sdk: package ## the TypeScript consumer's SDK (pulumi package add, not committed) and its pinned npm packages
+	@engine_path="$$($(PY) -m deploy --path)" && cd examples/ts-app && \
+	  PATH="$$engine_path" PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true pulumi package add ../../package
+	cd examples/ts-app && npm ci --no-audit --no-fund
 
 lint: venv ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .

@@ -8,7 +8,12 @@ Pulumi install puts them: on PATH, in ``$PULUMI_HOME/bin`` (the installer's ``~/
 and in the plugin cache ``$PULUMI_HOME/plugins`` (``pulumi plugin install``). Nothing is
 downloaded.
 
-``python -m deploy`` prints the report; exit status 0 when complete, 2 when not.
+The component package's consumers need one more language host each, looked up the same way and
+reported apart (the stacks run without them): ``pulumi-language-yaml`` (``make toolchain`` builds
+it into ``.toolchain/bin``) for ``examples/yaml-app``, ``pulumi-language-nodejs`` (a machine
+prerequisite, like the Python host) for ``examples/ts-app``.
+
+``python -m deploy`` prints the report; exit status 0 when the stacks' engine is complete, 2 when not.
 """
 
 from __future__ import annotations
@@ -45,10 +50,15 @@ def search_path() -> str:
 
 def required_cli_version() -> str:
     """``PULUMI_VERSION`` from hack/versions-pulumi.env (e.g. ``v3.259.0``)."""
+    return pinned_version("PULUMI_VERSION")
+
+
+def pinned_version(variable: str) -> str:
+    """A version pinned in hack/versions-pulumi.env (``PULUMI_VERSION``, ``PULUMI_YAML_VERSION``)."""
     for line in VERSIONS_FILE.read_text().splitlines():
-        if line.startswith("PULUMI_VERSION="):
+        if line.startswith(f"{variable}="):
             return line.split("=", 1)[1].strip()
-    raise ValueError(f"{VERSIONS_FILE}: no PULUMI_VERSION")
+    raise ValueError(f"{VERSIONS_FILE}: no {variable}")
 
 
 def requested_plugin_version(package: str) -> str:
@@ -80,9 +90,14 @@ class Piece:
 
 @dataclass(frozen=True)
 class Engine:
-    """The engine on this machine: the CLI, the language host, the resource plugins."""
+    """The engine on this machine: the CLI, the language host, the resource plugins.
+
+    ``consumers``: the language hosts of the component package's consumers, by language
+    (``yaml``, ``nodejs``); not needed by the stacks, so not part of :attr:`complete`.
+    """
 
     pieces: list[Piece] = field(default_factory=list)
+    consumers: dict[str, Piece] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -106,9 +121,10 @@ class Engine:
         of its own (``~/.pulumi/bin``) is put on PATH, where the CLI looks first.
         """
         parts = [str(TOOLCHAIN_BIN), os.environ.get("PATH", "")]
-        host = self.pieces[1].path if len(self.pieces) > 1 else None
-        if host is not None and host.parent.parent != pulumi_home() / "plugins":
-            parts.append(str(host.parent))
+        hosts = [self.pieces[1] if len(self.pieces) > 1 else None, *self.consumers.values()]
+        for host in hosts:
+            if host is not None and host.path is not None and host.path.parent.parent != pulumi_home() / "plugins":
+                parts.append(str(host.path.parent))
         return os.pathsep.join(part for part in dict.fromkeys(parts) if part)
 
     def env(self) -> dict[str, str]:
@@ -121,17 +137,33 @@ class Engine:
 
     def report(self) -> str:
         """One line per part; for a missing one, what was looked for and how to install it."""
-        lines = []
-        for piece in self.pieces:
-            mark = "ok     " if piece.found else "MISSING"
-            lines.append(f"  {mark} {piece.name}: {piece.detail}")
-            if not piece.found and piece.install_hint:
-                lines.append(f"          install: {piece.install_hint}")
+        lines = [line for piece in self.pieces for line in _report_lines(piece)]
+        if self.consumers:
+            lines.append("  for the component package's consumers (examples/yaml-app, examples/ts-app; optional):")
+            lines += [line for piece in self.consumers.values() for line in _report_lines(piece)]
         return "\n".join(lines)
+
+    def consumer_skip_reason(self, language: str) -> str:
+        """Why a consumer in ``language`` cannot run here ('' when it can)."""
+        if not self.complete:
+            return self.skip_reason()
+        host = self.consumers.get(language)
+        if host is None or not host.found:
+            detail = host.detail if host is not None else "not looked up"
+            return f"no {language} language host: {detail}"
+        return ""
 
     def skip_reason(self) -> str:
         """Why the engine cannot run (for tests that then report *skipped*)."""
         return "the Pulumi engine is incomplete: " + "; ".join(f"{p.name} ({p.detail})" for p in self.missing)
+
+
+def _report_lines(piece: Piece) -> list[str]:
+    mark = "ok     " if piece.found else "MISSING"
+    lines = [f"  {mark} {piece.name}: {piece.detail}"]
+    if not piece.found and piece.install_hint:
+        lines.append(f"          install: {piece.install_hint}")
+    return lines
 
 
 def _find_cli(version: str) -> Piece:
@@ -151,13 +183,23 @@ def _plugin_dirs(kind: str, name: str, version: str) -> list[Path]:
     return [pulumi_home() / "plugins" / f"{kind}-{name}-v{version}"]
 
 
-def _find_language_host(cli_version: str) -> Piece:
-    """On PATH (the CLI looks there first), else in the plugin cache, else in ``~/.pulumi/bin``."""
-    name = "pulumi-language-python"
+#: How to install each language host when it is missing.
+HOST_HINTS = {
+    "python": "it ships with the Pulumi CLI (official installer: ~/.pulumi/bin); "
+    "or `pulumi plugin install language python {version} --file PATH`",
+    "yaml": "make toolchain (builds it from github.com/pulumi/pulumi-yaml through hack/gomod/pulumi-yaml)",
+    "nodejs": "it ships with the Pulumi CLI (official installer: ~/.pulumi/bin); "
+    "or `pulumi plugin install language nodejs {version} --file PATH`",
+}
+
+
+def _find_language_host(version: str, language: str = "python") -> Piece:
+    """On PATH (the CLI looks there first), else in the plugin cache (at ``version``), else in ``~/.pulumi/bin``."""
+    name = f"pulumi-language-{language}"
     path = shutil.which(name, path=os.pathsep.join([str(TOOLCHAIN_BIN), os.environ.get("PATH", "")]))
     if path is not None:
         return Piece(name, Path(path), path)
-    cached = [d / name for d in _plugin_dirs("language", "python", cli_version.lstrip("v"))]
+    cached = [d / name for d in _plugin_dirs("language", language, version.lstrip("v"))]
     for candidate in cached:
         if os.access(candidate, os.X_OK) and not candidate.with_suffix(".partial").exists():
             return Piece(name, candidate, str(candidate))
@@ -168,9 +210,8 @@ def _find_language_host(cli_version: str) -> Piece:
     return Piece(
         name,
         None,
-        f"not on PATH, in {pulumi_home() / 'bin'} or at {where}",
-        "it ships with the Pulumi CLI (official installer: ~/.pulumi/bin); "
-        f"or `pulumi plugin install language python {cli_version} --file PATH`",
+        f"not in .toolchain/bin, on PATH, in {pulumi_home() / 'bin'} or at {where}",
+        HOST_HINTS[language].format(version=version),
     )
 
 
@@ -201,7 +242,11 @@ def find_engine() -> Engine:
     version = required_cli_version()
     pieces = [_find_cli(version), _find_language_host(version)]
     pieces += [_find_resource_plugin(plugin, package) for plugin, package in RESOURCE_PLUGINS.items()]
-    return Engine(pieces)
+    consumers = {
+        "yaml": _find_language_host(pinned_version("PULUMI_YAML_VERSION"), "yaml"),
+        "nodejs": _find_language_host(version, "nodejs"),
+    }
+    return Engine(pieces, consumers)
 
 
 def main() -> int:

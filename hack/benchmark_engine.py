@@ -65,10 +65,10 @@ class Bench:
         }
         (work / "state").mkdir(parents=True, exist_ok=True)
 
-    def run(self, *command: str) -> float:
-        """Run ``command`` in the repo (fails loudly); its wall time in seconds."""
+    def run(self, *command: str, cwd: Path = ROOT) -> float:
+        """Run ``command`` in the repo (or ``cwd``; fails loudly); its wall time in seconds."""
         start = time.perf_counter()
-        completed = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, check=False)
+        completed = subprocess.run(command, cwd=cwd, env=self.env, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
         return time.perf_counter() - start
@@ -258,9 +258,8 @@ def section(repeat: int) -> list[str]:
     return lines
 
 
-def write(lines: list[str], target: Path) -> None:
-    """Replace the section of ``target`` between ``lines``' first and last line, its markers (or append it)."""
-    begin, end = lines[0], lines[-1]
+def write(lines: list[str], target: Path, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the section of ``target`` between ``begin`` and ``end`` (this script's by default), or append it."""
     text = target.read_text() if target.exists() else "# Benchmarks\n"
     block = "\n".join(lines)
     if begin in text and end in text:

@@ -325,7 +325,7 @@ def main() -> int:
     parser.add_argument("--fleet-repeat", type=int, default=1)
     options = parser.parse_args()
     lines = section(options.repeat, options.apps, options.fleet_repeat)
-    write(lines, ROOT / "docs" / "benchmarks.md")
+    write(lines, ROOT / "docs" / "benchmarks.md", BEGIN, END)
     print("\n".join(lines))
     return 0
 

@@ -263,6 +263,21 @@ def verify_outputs(
     return completed.returncode, json.loads(completed.stdout)
 
 
+def assert_verified(status: int, report: Mapping[str, Any], real_traffic: bool) -> None:
+    """The verifier's report: nothing failed (exit 0) and, on a real node, nothing skipped.
+
+    Simulated nodes carry no traffic: those checks are skipped with that reason, never passed.
+    """
+    failed = [r for r in report["results"] if r["status"] == "failed"]
+    assert failed == [], failed
+    assert status == 0
+    skipped = [r for r in report["results"] if r["status"] == "skipped"]
+    if real_traffic:
+        assert skipped == [], skipped
+    else:  # simulated nodes carry no traffic: skipped with that reason, never passed
+        assert skipped and all("simulated" in r["detail"] for r in skipped), skipped
+
+
 def results_by_check(report: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
     """The report's results keyed by (tier, check)."""
     return {(item["tier"], item["check"]): item for item in report["results"]}

@@ -1,0 +1,302 @@
+"""The component package's façade: :class:`ThreeTierApp` for Pulumi YAML, TypeScript and any other language.
+
+``package/`` hosts this module's components with the Python SDK's component provider
+(``pulumi.provider.experimental``), which infers the package's schema from the annotations below:
+the inputs from the ``args`` TypedDicts (field names are the schema's, hence camelCase), the
+outputs from the class-level ``pulumi.Output[...]`` annotations, the descriptions from the
+docstrings. At run time the provider hands the component a plain dict of those inputs.
+
+Nothing is implemented twice. The inputs are the stack configuration's keys (README,
+"Configuration reference") and go through the same model, :func:`components.config.parse_settings`,
+so a value left out takes the same default and a bad one fails with the same message naming the
+key (``frontend.nodePort: 8080 is not valid; allowed values: an integer from 30000 to 32767``),
+before any resource is registered; then :class:`components.ThreeTierApp` builds the app, as a
+child of this component, and its outputs are this component's. The defaults written in the
+docstrings are checked against the model by ``tests/unit/test_package_schema.py``.
+"""
+
+# No `from __future__ import annotations`: the schema is inferred from the annotations' runtime values.
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, Optional, TypedDict
+
+import pulumi
+from pulumi.errors import InputPropertiesError
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.provider import ConstructResult
+
+from .app import ThreeTierApp as App
+from .args import ThreeTierAppArgs as AppArgs
+from .config import parse_settings
+from .errors import ConfigError, Problem, raise_if_any
+
+#: The package's name: its resource tokens are ``threetier:index:<Component>``.
+PACKAGE = "threetier"
+APP_TOKEN = f"{PACKAGE}:index:ThreeTierApp"
+#: Inputs of the app's arguments (:class:`components.ThreeTierAppArgs`) that stack config does not carry.
+APP_ONLY_INPUTS = {
+    "databaseName": "database_name",
+    "databaseUser": "database_user",
+    "passwordLength": "password_length",
+}
+#: Stack-config keys the package leaves out: a consumer picks the cluster with a kubernetes
+#: provider in the component's resource options, as for any other resource.
+CONFIG_ONLY_KEYS = ("kubeconfig", "kubeContext")
+
+
+class Quantities(TypedDict, total=False):
+    """CPU and memory quantities of a tier's container."""
+
+    cpu: str
+    """Kubernetes CPU quantity, e.g. '250m'. Default: requests 50m, limits 500m."""
+    memory: str
+    """Kubernetes memory quantity, e.g. '128Mi'. Default: requests 64Mi, limits 256Mi."""
+
+
+class ResourceSettings(TypedDict, total=False):
+    """Requests and limits of a tier's container; every quantity left out keeps its default."""
+
+    requests: Quantities
+    """What the scheduler reserves. Default: cpu 50m, memory 64Mi."""
+    limits: Quantities
+    """The most the container may use. Default: cpu 500m, memory 256Mi."""
+
+
+class TierSettings(TypedDict, total=False):
+    """One tier's settings (a Deployment and its Service); every key left out takes the tier's default."""
+
+    image: str
+    (
+        "Container image with an explicit tag or digest. Default: threetier/frontend:1.0.0 / "
+        "threetier/backend:1.1.0 / threetier/database:1.1.0 (frontend / backend / database)."
+    )
+    replicas: int
+    """Desired pods, an integer >= 0. Default: 1."""
+    serviceType: str
+    """Service type; allowed values: ClusterIP, NodePort, LoadBalancer. Default: ClusterIP."""
+    port: int
+    """The Service port clients use, 1-65535. Default: 80 / 8080 / 5432 (frontend / backend / database)."""
+    targetPort: int
+    (
+        "The container port the Service forwards to, 1-65535. Default: 8080 / 8080 / 5432 (frontend / backend "
+        "/ database)."
+    )
+    nodePort: int
+    (
+        "Pinned node port, 30000-32767, only with serviceType NodePort or LoadBalancer, unique across tiers. "
+        "Default: unset (the API server picks one)."
+    )
+    env: dict[str, str]
+    (
+        "Plain env vars of the container (NAME: value); not a name the app sets (BACKEND_HOST, BACKEND_URL, "
+        "DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD_FILE). Default: {}."
+    )
+    resources: ResourceSettings
+    """CPU and memory requests and limits. Default: requests cpu 50m, memory 64Mi; limits cpu 500m, memory 256Mi."""
+    healthPath: str
+    (
+        "HTTP path of the liveness probe (and of readiness unless readinessPath is set), starting with '/'. "
+        "Default: /healthz / /healthz / unset (frontend / backend / database; unset: a TCP probe)."
+    )
+    readinessPath: str
+    (
+        "HTTP path of the readiness probe, when ready means more than alive. Default: unset / /readyz / unset "
+        "(frontend / backend / database; unset: healthPath)."
+    )
+    runAsUser: int
+    """Non-root uid the container runs as, an integer >= 1. Default: 10001."""
+    imagePullPolicy: str
+    """When the kubelet pulls the image; allowed values: Always, IfNotPresent, Never. Default: IfNotPresent."""
+
+
+class ThreeTierAppArgs(TypedDict, total=False):
+    """Inputs of the package's ThreeTierApp: the stack configuration's keys, with the same defaults."""
+
+    namespace: str
+    """Namespace of the app (created, restricted Pod Security level), a DNS-1123 label. Default: threetier."""
+    clusterDomain: str
+    """Cluster DNS domain used in the exported fully qualified names. Default: cluster.local."""
+    appName: str
+    """Value of app.kubernetes.io/part-of, a DNS-1035 label. Default: threetier."""
+    skipAwait: bool
+    (
+        "Add pulumi.com/skipAwait to Services and Deployments (clusters without a LoadBalancer allocator). "
+        "Default: false."
+    )
+    frontend: TierSettings
+    """Frontend tier settings. Default: {} (the frontend's defaults)."""
+    backend: TierSettings
+    """Backend API tier settings. Default: {} (the backend's defaults)."""
+    database: TierSettings
+    """Database tier settings. Default: {} (the database's defaults)."""
+    databaseName: str
+    """Name of the database the backend connects to. Default: app."""
+    databaseUser: str
+    """User the backend connects as. Default: app."""
+    passwordLength: int
+    """Length of the generated database password, 16-128. Default: 32."""
+
+
+class DnsNames(TypedDict):
+    """The four names cluster DNS answers for a Service."""
+
+    short: str
+    namespaced: str
+    svc: str
+    fqdn: str
+
+
+class TierUrls(TypedDict):
+    """A tier's URLs: in the cluster, on every node's node port, at the load balancer."""
+
+    inCluster: str
+    nodePort: Optional[str]
+    """A template: <nodeIP> stands for any node's InternalIP. Unset for ClusterIP."""
+    loadBalancer: Optional[str]
+
+
+class DnsWiring(TypedDict):
+    """The tier another tier's env var names, and the DNS name it carries."""
+
+    service: str
+    fqdn: str
+
+
+class TierOutputs(TypedDict):
+    """Everything a client or a verifier needs about one tier (read back from the live Service)."""
+
+    serviceName: str
+    deploymentName: str
+    namespace: str
+    serviceType: str
+    clusterIP: Optional[str]
+    port: int
+    targetPort: int
+    nodePort: Optional[int]
+    loadBalancerIngress: Optional[str]
+    replicas: int
+    selector: dict[str, str]
+    dnsNames: DnsNames
+    urls: TierUrls
+    wiring: dict[str, DnsWiring]
+    """Env vars that carry another tier's DNS name, by name."""
+
+
+#: An edge the NetworkPolicies allow (``from`` is a Python keyword, hence the functional form).
+IngressEdge = TypedDict("IngressEdge", {"from": str, "to": str, "port": int})
+
+
+class NetworkIsolation(TypedDict):
+    """The NetworkPolicies of the app and the edges they allow; every other ingress is denied."""
+
+    namespace: str
+    policies: list[str]
+    allowedIngress: list[IngressEdge]
+
+
+class ThreeTierApp(pulumi.ComponentResource):
+    """A frontend, a backend API and a database on Kubernetes, wired by cluster DNS names.
+
+    The namespace (restricted Pod Security level), a random database password kept in a Secret
+    and mounted as a file, three tiers (Deployment + Service), NetworkPolicies that admit only
+    frontend -> backend -> database, and PodDisruptionBudgets for tiers with more than one
+    replica. Inputs are validated before any resource is registered.
+    """
+
+    namespace: pulumi.Output[str]
+    """The app's namespace."""
+    clusterDomain: pulumi.Output[str]
+    """The cluster DNS domain of the fully qualified names."""
+    frontend: pulumi.Output[TierOutputs]
+    """The frontend tier: DNS names, cluster IP, ports, node port, load-balancer ingress, URLs."""
+    backend: pulumi.Output[TierOutputs]
+    """The backend tier."""
+    database: pulumi.Output[TierOutputs]
+    """The database tier."""
+    networkPolicies: pulumi.Output[NetworkIsolation]
+    """The declared network isolation: the NetworkPolicies and the edges they allow."""
+    databasePasswordSecret: pulumi.Output[str]
+    """Name of the Kubernetes Secret holding the database password."""
+    databaseUrl: pulumi.Output[str]
+    """postgres:// URL of the database, password included: a secret."""
+
+    def __init__(self, name: str, args: ThreeTierAppArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        app_args = app_arguments(args)
+        super().__init__(APP_TOKEN, name, None, opts)
+        app = App(name, app_args, opts=pulumi.ResourceOptions(parent=self))
+        outputs = app.stack_outputs()
+        self.namespace = pulumi.Output.from_input(outputs["namespace"])
+        self.clusterDomain = pulumi.Output.from_input(outputs["clusterDomain"])
+        self.frontend = pulumi.Output.from_input(outputs["frontend"])
+        self.backend = pulumi.Output.from_input(outputs["backend"])
+        self.database = pulumi.Output.from_input(outputs["database"])
+        self.networkPolicies = pulumi.Output.from_input(outputs["networkPolicies"])
+        self.databasePasswordSecret = pulumi.Output.from_input(outputs["databasePasswordSecret"])
+        self.databaseUrl = pulumi.Output.from_input(outputs["databaseUrl"])
+        self.register_outputs(outputs)
+
+
+def app_arguments(inputs: Mapping[str, Any]) -> AppArgs:
+    """The package's inputs -> validated :class:`components.ThreeTierAppArgs` (the stack config's model).
+
+    Raises :class:`components.ConfigError` naming every bad key (``frontend.nodePort``) and its
+    allowed values. An input that is another resource's output, unknown until it is deployed,
+    is refused too: the app is validated and laid out before anything is registered.
+    """
+    raise_if_any(
+        [
+            Problem(key, "is an output of another resource; allowed values: a value known before the deployment")
+            for key in _outputs_in(inputs)
+        ]
+    )
+    inputs = _whole_numbers_as_ints(inputs)
+    settings = parse_settings(
+        {key: value for key, value in inputs.items() if key not in APP_ONLY_INPUTS}, prefix=""
+    ).app
+    extras = {field: inputs[key] for key, field in APP_ONLY_INPUTS.items() if key in inputs}
+    app = replace(settings, **extras)
+    raise_if_any(app.validate())
+    return app
+
+
+def _whole_numbers_as_ints(value: Any) -> Any:
+    """``value`` with every integral float an int: the wire carries every number as a float (8 -> 8.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
+    return value
+
+
+def _outputs_in(value: Any, key: str = "") -> list[str]:
+    """The keys of ``value`` whose values are Outputs, at any depth."""
+    if isinstance(value, pulumi.Output):
+        return [key]
+    if isinstance(value, Mapping):
+        return [found for name, item in value.items() for found in _outputs_in(item, f"{key}.{name}" if key else name)]
+    return []
+
+
+class PackageProvider(ComponentProvider):
+    """The package's provider: the SDK's component provider, which reports bad input per property.
+
+    The SDK wraps any error a component raises with its traceback (``Unexpected <class
+    'Exception'>: ...``); the inputs are validated here first, so the engine shows the message
+    and one line per bad key (``property frontend.nodePort with value '{8080}' has a problem:
+    8080 is not valid; allowed values: an integer from 30000 to 32767``), with nothing registered.
+    """
+
+    def __init__(self, version: str) -> None:
+        super().__init__([ThreeTierApp], PACKAGE, version=version)
+
+    def construct(
+        self, name: str, resource_type: str, inputs: Mapping[str, Any], options: Optional[pulumi.ResourceOptions] = None
+    ) -> ConstructResult:
+        """Validate the inputs (as the component will), then construct the component."""
+        if resource_type == APP_TOKEN:
+            try:
+                app_arguments(inputs)
+            except ConfigError as error:
+                problems = [{"property_path": problem.key, "reason": problem.message} for problem in error.problems]
+                raise InputPropertiesError(str(error), problems) from error  # type: ignore[arg-type]
+        return super().construct(name, resource_type, dict(inputs), options)
