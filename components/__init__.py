@@ -17,6 +17,7 @@ from .config import StackSettings, parse_settings, read_settings
 from .errors import ConfigError, Problem
 from .naming import DnsNames, recommended_labels, selector_labels, service_dns_names
 from .provider import kubernetes_provider
+from .scheduling import Scheduling, Toleration
 from .tier import Tier
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "DnsNames",
     "Problem",
     "ResourceSpec",
+    "Scheduling",
     "SecretFile",
     "ServiceType",
     "StackSettings",
@@ -33,6 +35,7 @@ __all__ = [
     "ThreeTierAppArgs",
     "Tier",
     "TierArgs",
+    "Toleration",
     "kubernetes_provider",
     "parse_settings",
     "read_settings",

@@ -13,6 +13,7 @@ from typing import Any, Literal, Optional, TypeAlias
 
 from . import validation as v
 from .errors import Problem
+from .scheduling import Scheduling
 
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 
@@ -111,6 +112,8 @@ class TierArgs:
     #: Non-root uid the container runs as (restricted Pod Security level).
     run_as_user: int = 10001
     image_pull_policy: ImagePullPolicy = "IfNotPresent"
+    #: Spread across nodes, nodeSelector, tolerations and eviction timing of the pods.
+    scheduling: Scheduling = field(default_factory=Scheduling)
     #: URL scheme of the tier's endpoints in outputs (``http``, ``postgres``, ``tcp``...).
     scheme: str = "http"
 
@@ -127,6 +130,7 @@ class TierArgs:
             *v.check_http_path(f"{key}.readinessPath", self.readiness_path),
             *v.check_non_root_uid(f"{key}.runAsUser", self.run_as_user),
             *v.check_choice(f"{key}.imagePullPolicy", self.image_pull_policy, v.IMAGE_PULL_POLICIES),
+            *self.scheduling.validate(key),
         ]
         if self.target_port is not None:
             problems += v.check_port(f"{key}.targetPort", self.target_port)

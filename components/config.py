@@ -18,6 +18,7 @@ from pulumi.runtime.config import CONFIG
 from . import validation as v
 from .args import TIER_KEYS, ResourceSpec, ThreeTierAppArgs, TierArgs
 from .errors import Problem, raise_if_any
+from .scheduling import parse_scheduling
 
 #: Project name = config namespace of the keys below.
 PROJECT = "threetier"
@@ -50,6 +51,11 @@ TIER_SETTING_KEYS = (
     "readinessPath",
     "runAsUser",
     "imagePullPolicy",
+    # Scheduling (components.scheduling): spread across nodes, node selection, eviction timing.
+    "spread",
+    "nodeSelector",
+    "tolerations",
+    "evictionSeconds",
 )
 RESOURCE_KEYS = ("requests", "limits")
 QUANTITY_KEYS = ("cpu", "memory")
@@ -201,6 +207,8 @@ def _parse_tier(key: str, tier_key: str, value: Any) -> tuple[Optional[TierArgs]
     problems += resource_problems
     env = settings.get("env", {})
     problems += v.check_env(f"{key}.env", env)
+    scheduling, scheduling_problems = parse_scheduling(key, settings)
+    problems += scheduling_problems
     if problems:
         return None, problems
     return (
@@ -217,6 +225,7 @@ def _parse_tier(key: str, tier_key: str, value: Any) -> tuple[Optional[TierArgs]
             readiness_path=settings.get("readinessPath"),
             run_as_user=_as_int(settings.get("runAsUser", 10001)),
             image_pull_policy=settings.get("imagePullPolicy", "IfNotPresent"),
+            scheduling=scheduling,
             scheme=TIER_SCHEMES[tier_key],
         ),
         [],
@@ -247,8 +256,4 @@ def _parse_resources(key: str, value: Any) -> tuple[ResourceSpec, list[Problem]]
     return spec, problems
 
 
-def _as_int(value: Any) -> Any:
-    """Integral floats (Pulumi config numbers may be floats) become ints; the rest is left to validation."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+_as_int = v.as_int

@@ -62,6 +62,21 @@ class ResourceSettings(TypedDict, total=False):
     """The most the container may use. Default: cpu 500m, memory 256Mi."""
 
 
+class TolerationSettings(TypedDict, total=False):
+    """One toleration of a tier's pods (Kubernetes' tolerations[])."""
+
+    key: str
+    """The taint's key; unset only with operator Exists (tolerates every taint). Default: unset."""
+    operator: str
+    """Allowed values: Equal, Exists. Default: Equal."""
+    value: str
+    """The taint's value, with operator Equal. Default: unset."""
+    effect: str
+    """Allowed values: NoSchedule, PreferNoSchedule, NoExecute; unset: every effect. Default: unset."""
+    tolerationSeconds: int
+    """With effect NoExecute: how long the pods stay once tainted. Default: unset (for ever)."""
+
+
 class TierSettings(TypedDict, total=False):
     """One tier's settings (a Deployment and its Service); every key left out takes the tier's default."""
 
@@ -107,6 +122,21 @@ class TierSettings(TypedDict, total=False):
     """Non-root uid the container runs as, an integer >= 1. Default: 10001."""
     imagePullPolicy: str
     """When the kubelet pulls the image; allowed values: Always, IfNotPresent, Never. Default: IfNotPresent."""
+    spread: str
+    (
+        "How the pods spread across nodes (topologySpreadConstraints on kubernetes.io/hostname, maxSkew 1, "
+        "cordoned and NotReady nodes not counted); allowed values: ScheduleAnyway, DoNotSchedule. "
+        "Default: ScheduleAnyway."
+    )
+    nodeSelector: dict[str, str]
+    """Node labels a node must carry to run the pods (label: value). Default: {}."""
+    tolerations: list[TolerationSettings]
+    (
+        "Taints the pods tolerate; not node.kubernetes.io/not-ready or unreachable (evictionSeconds sets "
+        "those). Default: []."
+    )
+    evictionSeconds: int
+    """Seconds the pods stay on a NotReady or unreachable node before they are evicted, 0-3600. Default: 300."""
 
 
 class ThreeTierAppArgs(TypedDict, total=False):

@@ -255,6 +255,7 @@ class Tier(pulumi.ComponentResource):
                         "fsGroup": args.run_as_user,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
+                    **args.scheduling.pod_spec(self.selector),
                     "containers": [container],
                     "volumes": [
                         {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},

@@ -18,6 +18,8 @@ NODE_PORT_RANGE = (30000, 32767)
 
 _DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Label keys and values (apimachinery's IsQualifiedName / IsValidLabelValue).
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 # A tag is the part after the last ':' that follows the last '/'; a digest follows '@'.
@@ -29,6 +31,13 @@ def is_int(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def as_int(value: Any) -> Any:
+    """Integral floats (Pulumi config numbers may be floats) become ints; the rest is left to validation."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def check_choice(key: str, value: Any, allowed: Iterable[str]) -> list[Problem]:
@@ -98,6 +107,46 @@ def check_dns_subdomain(key: str, value: Any) -> list[Problem]:
     ):
         return []
     return [Problem(key, f"{value!r} is not valid; allowed values: a DNS domain such as 'cluster.local'")]
+
+
+def check_label_key(key: str, value: Any) -> list[Problem]:
+    """A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters."""
+    if isinstance(value, str) and value:
+        prefix, _, name = value.rpartition("/")
+        prefix_ok = not prefix or not check_dns_subdomain(key, prefix)
+        if prefix_ok and name and len(name) <= 63 and _LABEL_NAME.match(name):
+            return []
+    return [
+        Problem(
+            key,
+            f"{value!r} is not valid; allowed values: a label key such as 'disktype' or 'example.com/pool' (a name "
+            "of at most 63 letters, digits, '-', '_', '.', starting and ending with a letter or digit, optionally "
+            "after a DNS subdomain and '/')",
+        )
+    ]
+
+
+def check_label_value(key: str, value: Any) -> list[Problem]:
+    """A label value: empty, or at most 63 letters, digits, '-', '_', '.', starting and ending alphanumeric."""
+    if isinstance(value, str) and len(value) <= 63 and _LABEL_NAME.match(value):
+        return []
+    return [
+        Problem(
+            key,
+            f"{value!r} is not valid; allowed values: a label value (a string of at most 63 letters, digits, "
+            "'-', '_', '.', starting and ending with a letter or digit, or empty)",
+        )
+    ]
+
+
+def check_label_map(key: str, value: Any) -> list[Problem]:
+    """A map of label keys to label values (e.g. a nodeSelector), each entry named ``<key>.<label>``."""
+    if not isinstance(value, Mapping):
+        return [Problem(key, f"{value!r} is not valid; allowed values: a map of label key: 'label value'")]
+    problems: list[Problem] = []
+    for name, item in value.items():
+        problems += check_label_key(f"{key}.{name}", name) or check_label_value(f"{key}.{name}", item)
+    return problems
 
 
 def image_has_tag(image: str) -> bool:

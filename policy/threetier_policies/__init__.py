@@ -5,6 +5,7 @@ from pulumi_policy import Policy
 from .exposure import allowed_service_types, database_not_exposed, node_port_range
 from .images import images_pinned
 from .labels import recommended_labels
+from .placement import replicas_spread_across_nodes
 from .pod_security import restricted_pod_security
 from .probes import probes_on_stateless_tiers
 from .resources import container_resources
@@ -21,6 +22,7 @@ def build_policies() -> list[Policy]:
         container_resources,
         probes_on_stateless_tiers,
         restricted_pod_security,
+        replicas_spread_across_nodes,
         allowed_service_types,
         database_not_exposed,
         node_port_range,

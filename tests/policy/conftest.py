@@ -53,6 +53,14 @@ def deployment(tier: str, replicas: int = 2, port: int = 8080) -> dict[str, Any]
             "template": {
                 "metadata": {"labels": labels(tier)},
                 "spec": {
+                    "topologySpreadConstraints": [
+                        {
+                            "topologyKey": "kubernetes.io/hostname",
+                            "maxSkew": 1,
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": selector(tier)},
+                        }
+                    ],
                     "securityContext": {
                         "runAsNonRoot": True,
                         "runAsUser": 10001,

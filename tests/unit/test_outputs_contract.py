@@ -121,7 +121,7 @@ def test_every_field_the_verifier_reads_is_covered_here() -> None:
 
 
 def kwok_recording(evaluation: Evaluation) -> dict[str, Any]:
-    """The API objects a cluster of one kwok node would hold once the program's objects exist.
+    """The API objects a cluster of two Ready kwok nodes would hold once the program's objects exist.
 
     Services, Deployments and NetworkPolicies are the emulated API server's; pods come from each
     Deployment's template (all Ready), and EndpointSlices list the pods each Service's selector
@@ -137,7 +137,7 @@ def kwok_recording(evaluation: Evaluation) -> dict[str, Any]:
                 "namespace": deployment["metadata"]["namespace"],
                 "labels": deployment["spec"]["template"]["metadata"]["labels"],
             },
-            "spec": {**deployment["spec"]["template"]["spec"], "nodeName": "kwok-node-0"},
+            "spec": {**deployment["spec"]["template"]["spec"], "nodeName": f"kwok-node-{index % 2}"},
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
         }
         for deployment in objects["Deployment"]
@@ -163,16 +163,22 @@ def kwok_recording(evaluation: Evaluation) -> dict[str, Any]:
         }
         for service in objects["Service"]
     ]
-    node = {
-        "metadata": {"name": "kwok-node-0", "annotations": {"kwok.x-k8s.io/node": "fake"}},
-        "status": {"addresses": [{"type": "InternalIP", "address": "127.0.10.1"}]},
-    }
+    nodes = [
+        {
+            "metadata": {"name": f"kwok-node-{index}", "annotations": {"kwok.x-k8s.io/node": "fake"}},
+            "status": {
+                "addresses": [{"type": "InternalIP", "address": f"127.0.10.{index + 1}"}],
+                "conditions": [{"type": "Ready", "status": "True"}],
+            },
+        }
+        for index in range(2)
+    ]
     return {
         "services": objects["Service"],
         "deployments": objects["Deployment"],
         "endpointSlices": slices,
         "pods": pods,
-        "nodes": [node],
+        "nodes": nodes,
         "networkPolicies": objects["NetworkPolicy"],
     }
 
@@ -188,6 +194,10 @@ def test_the_verifier_passes_the_program_own_deployment(stack: str) -> None:
         assert {(tier, "objects.targetPort"), (tier, "endpoints.replicas"), (tier, "endpoints.ready")} <= passed
     assert {("frontend", "discovery.env"), ("backend", "discovery.env")} <= passed
     assert ("*", "isolation.policies") in passed
+    # The pod template's tolerations and nodeSelector let every replica of a tier use both nodes.
+    spread = {(tier, "placement.spread") for tier in TIERS if (read_back(stack).tiers[tier].replicas or 0) > 1}
+    assert spread <= passed
+    assert len(spread) == (0 if stack == "dev" else 2)
     # Only traffic is unobservable on a kwok node; each such check says why.
     assert {r.check.split("[")[0] for r in results if r.status is Status.SKIPPED} <= {
         "isolation",

@@ -10,13 +10,13 @@ offer fails here.
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, Field, fields
 from typing import Any
 
 import pulumi
 import pytest
 
-from components import ResourceSpec, ThreeTierApp, ThreeTierAppArgs, TierArgs
+from components import ResourceSpec, Scheduling, ThreeTierApp, ThreeTierAppArgs, TierArgs
 from components.config import DEFAULTS, QUANTITY_KEYS, RESOURCE_KEYS, TIER_DEFAULTS, TIER_SETTING_KEYS, TOP_LEVEL_KEYS
 from components.package import APP_TOKEN, CONFIG_ONLY_KEYS
 from components.validation import IMAGE_PULL_POLICIES, SERVICE_TYPES
@@ -62,7 +62,7 @@ def test_every_argument_of_the_app_is_an_input() -> None:
 def test_every_tier_argument_is_an_input_of_each_tier() -> None:
     for tier in TIERS:
         assert app_resource()["inputProperties"][tier]["$ref"].endswith(":TierSettings")
-    expected = {camel(field.name) for field in fields(TierArgs) if field.name not in SET_BY_THE_APP}
+    expected = {camel(field.name) for field in tier_argument_fields()}
     assert expected == set(tier_settings()) == set(TIER_SETTING_KEYS)
 
 
@@ -82,14 +82,24 @@ def shown(value: Any) -> str:
         return "unset"
     if isinstance(value, bool):
         return str(value).lower()
-    return json.dumps(value) if isinstance(value, dict) else str(value)
+    return (
+        json.dumps(list(value) if isinstance(value, tuple) else value)
+        if isinstance(value, (dict, list, tuple))
+        else str(value)
+    )
+
+
+def tier_argument_fields() -> list[Field[Any]]:
+    """TierArgs' fields a user sets, with ``scheduling`` spelled out as its own fields (the settings' keys)."""
+    own = [field for field in fields(TierArgs) if field.name not in SET_BY_THE_APP and field.name != "scheduling"]
+    return own + list(fields(Scheduling))
 
 
 def tier_default(key: str, tier: str) -> Any:
-    """A tier setting's default: the tier's (config.TIER_DEFAULTS), else TierArgs' own."""
+    """A tier setting's default: the tier's (config.TIER_DEFAULTS), else TierArgs' (or Scheduling's) own."""
     if key in TIER_DEFAULTS[tier]:
         return TIER_DEFAULTS[tier][key]
-    (field,) = [field for field in fields(TierArgs) if camel(field.name) == key]
+    (field,) = [field for field in tier_argument_fields() if camel(field.name) == key]
     return {} if field.default_factory is not MISSING else field.default
 
 

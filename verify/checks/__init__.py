@@ -5,10 +5,11 @@ from .dns import check_dns
 from .endpoints import check_endpoints
 from .isolation import check_isolation
 from .objects import check_objects
+from .placement import check_placement
 from .reachability import check_reachability
 
 #: Checks of one exported tier.
-TIER_CHECKS = (check_objects, check_endpoints, check_dns, check_discovery, check_reachability)
+TIER_CHECKS = (check_objects, check_endpoints, check_dns, check_discovery, check_reachability, check_placement)
 #: Checks of the stack as a whole.
 STACK_CHECKS = (check_isolation,)
 
@@ -20,5 +21,6 @@ __all__ = [
     "check_endpoints",
     "check_isolation",
     "check_objects",
+    "check_placement",
     "check_reachability",
 ]
