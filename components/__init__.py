@@ -6,24 +6,36 @@ Public API::
 
 - :class:`Tier`: a Deployment and its Service (ClusterIP, NodePort or LoadBalancer).
 - :class:`ThreeTierApp`: namespace, database secret, three tiers wired by DNS,
-  NetworkPolicies and PodDisruptionBudgets.
+  NetworkPolicies and PodDisruptionBudgets; standalone (it creates its namespace) or in an
+  :class:`ExistingNamespace` through an explicit provider (platform mode).
+- :class:`EnvironmentBase`: what a platform stack creates per environment: the namespace, its
+  ResourceQuota and LimitRange, a deployer scoped to it and that deployer's kubeconfig (a secret).
 - :func:`parse_settings` / :func:`read_settings`: stack config -> validated arguments.
 - :class:`ConfigError`: raised for bad input before any resource is registered.
 """
 
-from .app import PASSWORD_SECRET_KEY, PASSWORD_SECRET_NAME, ThreeTierApp
+from .app import PASSWORD_SECRET_KEY, PASSWORD_SECRET_NAME, ExistingNamespace, ThreeTierApp
 from .args import ResourceSpec, SecretFile, ServiceType, ThreeTierAppArgs, TierArgs
 from .config import StackSettings, parse_settings, read_settings
+from .environment import EnvironmentArgs, EnvironmentBase
 from .errors import ConfigError, Problem
 from .naming import DnsNames, recommended_labels, selector_labels, service_dns_names
-from .provider import kubernetes_provider
+from .platform_reference import Environment, read_environment
+from .provider import deployer_provider, kubernetes_provider
+from .quota import ContainerLimits, EnvironmentQuota, fit_problems
 from .tier import Tier
 
 __all__ = [
     "PASSWORD_SECRET_KEY",
     "PASSWORD_SECRET_NAME",
     "ConfigError",
+    "ContainerLimits",
     "DnsNames",
+    "Environment",
+    "EnvironmentArgs",
+    "EnvironmentBase",
+    "EnvironmentQuota",
+    "ExistingNamespace",
     "Problem",
     "ResourceSpec",
     "SecretFile",
@@ -33,8 +45,11 @@ __all__ = [
     "ThreeTierAppArgs",
     "Tier",
     "TierArgs",
+    "deployer_provider",
+    "fit_problems",
     "kubernetes_provider",
     "parse_settings",
+    "read_environment",
     "read_settings",
     "recommended_labels",
     "selector_labels",
