@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make up / down / verify STACK=s: the real Pulumi engine against a cluster, gated by the policy pack.
 #
-#   up:     engine check -> cluster (the local one unless the stack sets threetier:kubeconfig) ->
+#   up:     engine check -> cluster (the local one unless the platform stack sets its kubeconfig) ->
+#           the environment's platform stack when it does not exist yet (platform-up) ->
 #           stack select/init -> the engine step (python -m deploy up, deploy/stack.py): the
 #           pending creates of an interrupted up adopted; pulumi up --skip-preview --policy-pack
 #           policy --policy-pack-config policy/config/s.json with the program inline, which
@@ -10,6 +11,9 @@
 #   apply:  up's engine step alone (no cluster start, no verification): what
 #           hack/benchmark_engine.py times
 #   down:   pulumi destroy, then pulumi stack rm --preserve-config (the tracked stack file stays)
+#   platform-up / platform-down: the environment's platform stack (platform/: namespace, quota,
+#           limits, the app's scoped deployer), deployed with admin credentials (deploy/platform.py);
+#           platform-down is refused while the app stack still deploys through it
 #   verify: python -m verify against the stack's outputs (or OUTPUTS=file.json) and the live cluster;
 #           VERIFY_TIMEOUT=s bounds how long a check waits for things to settle (default 60)
 #
@@ -21,8 +25,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 
-ACTION="${1:?usage: stack.sh up|apply|down|verify STACK}"
-STACK="${2:?usage: stack.sh up|apply|down|verify STACK}"
+ACTION="${1:?usage: stack.sh up|apply|down|verify|platform-up|platform-down STACK}"
+STACK="${2:?usage: stack.sh up|apply|down|verify|platform-up|platform-down STACK}"
 [ -f "$REPO_ROOT/stacks/Pulumi.$STACK.yaml" ] || die "unknown stack '$STACK': no stacks/Pulumi.$STACK.yaml (known: $(ls "$REPO_ROOT/stacks" | sed -E 's/Pulumi\.(.*)\.yaml/\1/' | xargs))"
 
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.pulumi-state}"
@@ -58,9 +62,9 @@ select_stack() {
   fi
 }
 
-stack_kubeconfig() { # the stack's configured kubeconfig, or the local cluster's
+stack_kubeconfig() { # the admin kubeconfig the environment's platform stack names, or the local cluster's
   local configured
-  configured=$(pulumi config get threetier:kubeconfig --stack "$STACK" 2>/dev/null || true)
+  configured=$("$PY" -m deploy.platform kubeconfig "$STACK")
   if [ -n "$configured" ]; then echo "$configured"; else echo "$CLUSTER_KUBECONFIG"; fi
 }
 
@@ -77,6 +81,7 @@ case "$ACTION" in
       "$REPO_ROOT/hack/cluster-up.sh"
       export KUBECONFIG="$CLUSTER_KUBECONFIG"
     fi
+    "$PY" -m deploy.platform ensure "$STACK" # the environment first, when it does not exist yet
     engine_step
     "$0" verify "$STACK"
     ;;
@@ -104,5 +109,13 @@ case "$ACTION" in
     [ -f "$TOOLCHAIN_DIR/probe-image" ] && args+=(--probe-image "$(cat "$TOOLCHAIN_DIR/probe-image")")
     cd "$REPO_ROOT" && "$PY" -m verify "${args[@]}"
     ;;
-  *) die "unknown action '$ACTION' (up, apply, down, verify)" ;;
+  platform-up | platform-down)
+    require_engine
+    cd "$REPO_ROOT"
+    [ -d "$REPO_ROOT/.pulumi-state" ] || mkdir -p "$REPO_ROOT/.pulumi-state"
+    export KUBECONFIG="$(stack_kubeconfig)"
+    [ "$ACTION" = platform-up ] && [ "$KUBECONFIG" = "$CLUSTER_KUBECONFIG" ] && "$REPO_ROOT/hack/cluster-up.sh"
+    "$PY" -m deploy.platform "${ACTION#platform-}" "$STACK"
+    ;;
+  *) die "unknown action '$ACTION' (up, apply, down, verify, platform-up, platform-down)" ;;
 esac
