@@ -341,6 +341,7 @@ YAML
 }
 
 main() {
+  close_inherited_fds # the daemons below outlive this script: they must not hold its caller's lock
   if [ "${1:-}" = "--dry-run" ]; then
     # What kwokctl would run for a new cluster: every binary is a local path, nothing is fetched.
     # A scratch name and workdir keep the real cluster out of it; no process is started.

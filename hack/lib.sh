@@ -47,6 +47,19 @@ have_tool() {
 
 # --- processes started in the background (cluster and node) -------------------------------------
 
+# close_inherited_fds: close the descriptors 3-9 this shell inherited, before it starts daemons.
+# The cluster's processes (ours, and those kwokctl starts) outlive the command that started them;
+# run as `flock /tmp/threetier-cluster.lock make cluster-up`, they would inherit flock's descriptor
+# of the lock and hold the lock for as long as they run: every later `flock` waits forever (seen:
+# etcd, kube-apiserver, the kubelet, containerd... each with the lock open on fd 3).
+close_inherited_fds() {
+  local fd
+  for fd in 3 4 5 6 7 8 9; do
+    [ -e "/proc/$$/fd/$fd" ] && eval "exec $fd>&-"
+  done
+  return 0
+}
+
 # wait_for SECONDS DESCRIPTION CMD...: poll CMD (every 0.5 s) until it succeeds or the deadline passes
 wait_for() {
   local timeout="$1" what="$2"; shift 2
