@@ -14,6 +14,8 @@ Public API::
 - :class:`ConfigError`: raised for bad input before any resource is registered.
 """
 
+import pulumi_kubernetes as _k8s
+
 from .app import PASSWORD_SECRET_KEY, PASSWORD_SECRET_NAME, ExistingNamespace, ThreeTierApp
 from .args import ResourceSpec, SecretFile, ServiceType, ThreeTierAppArgs, TierArgs
 from .config import StackSettings, parse_settings, read_settings
@@ -24,6 +26,18 @@ from .platform_reference import Environment, read_environment
 from .provider import deployer_provider, kubernetes_provider
 from .quota import ContainerLimits, EnvironmentQuota, fit_problems
 from .tier import Tier
+
+# pulumi_kubernetes loads its API modules lazily (importlib.util.LazyLoader), which Python 3.11 does
+# not make thread-safe: two inline programs started side by side in one process (the integration
+# session deploys stacks from threads) saw "module 'pulumi_kubernetes.core.v1' has no attribute
+# 'Namespace'". The modules the components use are loaded here, once, at import.
+_LOADED = (
+    _k8s.core.v1.Namespace,
+    _k8s.apps.v1.Deployment,
+    _k8s.networking.v1.NetworkPolicy,
+    _k8s.policy.v1.PodDisruptionBudget,
+    _k8s.rbac.v1.Role,
+)
 
 __all__ = [
     "PASSWORD_SECRET_KEY",

@@ -166,17 +166,14 @@ class EnvironmentBase(pulumi.ComponentResource):
         """The platform stack's exports for this environment (what an app stack reads by StackReference).
 
         ``kubeconfig`` is a secret; the rest is plain: ``namespace``, ``quota`` (the ResourceQuota's
-        ``hard``), ``limits`` (the LimitRange's Container item), ``deployer`` and ``apiServer``.
+        ``hard``), ``limits`` (the LimitRange's Container item), ``deployer`` (its ServiceAccount and
+        Role) and ``apiServer``.
         """
         return {
             "namespace": self.args.namespace,
             "quota": self.args.quota.to_kubernetes(),
             "limits": self.args.limits.to_kubernetes(),
-            "deployer": {
-                "serviceAccount": self.args.deployer,
-                "role": self.args.deployer,
-                "rules": [dict(rule) for rule in DEPLOYER_RULES],
-            },
+            "deployer": {"serviceAccount": self.args.deployer, "role": self.args.deployer},
             "apiServer": self.args.api_server,
             "kubeconfig": self.kubeconfig,
         }

@@ -77,10 +77,13 @@ class DeployerKubeconfigError(Exception):
     """The deployer's kubeconfig could not be read (the platform stack's output)."""
 
 
-def deployer_kubeconfig_from_stack(platform_stack: str, cwd: Optional[str] = None) -> dict[str, Any]:
+def deployer_kubeconfig_from_stack(
+    platform_stack: str, *, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None
+) -> dict[str, Any]:
     """The ``kubeconfig`` secret output of ``platform_stack``, parsed, held in memory only.
 
     ``pulumi stack output --json --show-secrets`` prints it to our pipe, never to a terminal.
+    ``env``: the CLI's environment (backend, passphrase), default this process's.
     """
     import yaml
 
@@ -91,6 +94,7 @@ def deployer_kubeconfig_from_stack(platform_stack: str, cwd: Optional[str] = Non
             text=True,
             check=False,
             cwd=cwd,
+            env=dict(env) if env is not None else None,
         )
     except FileNotFoundError as error:
         raise DeployerKubeconfigError(f"{error.filename}: not found (put pulumi on PATH)") from error
