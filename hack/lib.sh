@@ -10,7 +10,11 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 THREETIER_CACHE="${THREETIER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/threetier}"
 TOOLCHAIN_CACHE="$THREETIER_CACHE/toolchain"
-TOOLCHAIN_DIR="$REPO_ROOT/.toolchain"
+# Its physical path: a worktree whose .toolchain links to another clone's shares that clone's
+# cluster, and the node's kubelet must get the same root dir whichever clone (re)starts it (seen: a
+# kubelet restarted through the link could not tear down a pod's secret volume, "unlinkat ...:
+# device or resource busy", and the pod's namespace stayed Terminating).
+TOOLCHAIN_DIR="$(cd "$REPO_ROOT/.toolchain" 2>/dev/null && pwd -P || echo "$REPO_ROOT/.toolchain")"
 TOOLCHAIN_BIN="$TOOLCHAIN_DIR/bin"
 
 # Go settings shared by every build: never fetch another Go, keep module and build caches
