@@ -13,9 +13,12 @@ STACK ?= dev
 STACKS := dev staging prod
 OUT ?=
 NODE ?=
+# Where stacks keep their state: local (the file backend .pulumi-state/) or postgres (make state-up's
+# server, shared by every clone on this machine). PULUMI_BACKEND_URL, when set, wins over both.
+BACKEND ?= local
 PYTEST_FLAGS ?= -q
 
-.PHONY: help venv lint unit test render policy policy-all toolchain images cluster-up cluster-down up down verify integration clean \
+.PHONY: help venv lint unit test render policy policy-all toolchain images cluster-up cluster-down state-up state-down state-migrate state-unlock up down verify integration clean \
 	platform-up platform-down platform-render platform-policy
 
 help: ## list the commands
@@ -66,20 +69,32 @@ cluster-up: ## start the local cluster: control plane on loopback + a real node 
 cluster-down: ## stop the local cluster (every process, namespace, veth, route, iptables rule) and delete its data
 	hack/cluster-down.sh
 
-up: venv ## policy-gated `pulumi up` of STACK through its scoped deployer (platform stack first if missing), then verification
-	hack/stack.sh up $(STACK)
+state-up: ## start the shared state backend: PostgreSQL on loopback, one role, one database (idempotent)
+	hack/state-up.sh
 
-platform-up: venv ## policy-gated `pulumi up` of STACK's platform stack (namespace, quota, limits, deployer) as admin
-	hack/stack.sh platform-up $(STACK)
+state-down: ## stop the state backend's server (its data, the stacks' state, stays)
+	hack/state-down.sh
 
-platform-down: venv ## destroy STACK's platform stack (refused while the app stack still deploys through it)
-	hack/stack.sh platform-down $(STACK)
+state-migrate: venv ## move STACK from the file backend to the PostgreSQL one (state, secrets, config kept)
+	THREETIER_BACKEND=postgres hack/stack.sh migrate $(STACK)
 
-down: venv ## destroy STACK and remove it
-	hack/stack.sh down $(STACK)
+state-unlock: venv ## remove STACK's locks in BACKEND (the stale lock of a killed `pulumi up`)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh unlock $(STACK)
 
-verify: venv ## post-deploy verification of a deployed STACK (OUTPUTS=file.json, VERIFY_TIMEOUT=s)
-	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) hack/stack.sh verify $(STACK)
+up: venv ## policy-gated `pulumi up` of STACK through its scoped deployer (platform stack first if missing), then verification (BACKEND=local|postgres)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh up $(STACK)
+
+platform-up: venv ## policy-gated `pulumi up` of STACK's platform stack (namespace, quota, limits, deployer) as admin (BACKEND=...)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh platform-up $(STACK)
+
+platform-down: venv ## destroy STACK's platform stack, refused while the app stack still deploys through it (BACKEND=...)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh platform-down $(STACK)
+
+down: venv ## destroy STACK and remove it (BACKEND=local|postgres)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh down $(STACK)
+
+verify: venv ## post-deploy verification of a deployed STACK (BACKEND=..., OUTPUTS=file.json, VERIFY_TIMEOUT=s)
+	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh verify $(STACK)
 
 integration: venv ## integration suite against the local cluster (fails when no cluster answers)
 	THREETIER_REQUIRE_CLUSTER=1 $(VENV)/bin/pytest $(PYTEST_FLAGS) --durations=12 -m integration tests/integration

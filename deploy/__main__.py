@@ -4,9 +4,12 @@
 - ``python -m deploy --path``: the PATH the engine runs with (for ``hack/stack.sh``), or the
   report of what is missing (exit 2);
 - ``python -m deploy up STACK``: the policy-gated ``pulumi up`` of STACK, program inline (see
-  :mod:`deploy.stack`); exit 1 when the gate refuses it (nothing deployed) or the ``up`` fails;
+  :mod:`deploy.stack`); exit 1 when the gate refuses it (nothing deployed) or the ``up`` fails,
+  after the CLI's own words and the way out (a locked stack, a state backend gone);
 - ``python -m deploy adopt-pending STACK``: make the state of STACK whole again after an
-  interrupted ``up`` (:mod:`deploy.pending`; ``up`` does it first anyway).
+  interrupted ``up`` (:mod:`deploy.pending`; ``up`` does it first anyway);
+- ``python -m deploy migrate STACK --from URL``: move STACK from the backend at URL to
+  ``$PULUMI_BACKEND_URL`` (:mod:`deploy.migrate`).
 
 STACK lives in ``$PULUMI_BACKEND_URL`` with passphrase ``$PULUMI_CONFIG_PASSPHRASE``; the cluster
 is ``$KUBECONFIG``'s unless the stack configures its own.
@@ -17,9 +20,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 # Light imports only up here: `up` starts the policy gate before the SDK is loaded (deploy.stack).
+from .backend_watch import BackendWatch, grace_seconds, watching_backend
+from .cli_failure import unshown_words, way_out
 from .engine import find_engine, main
 from .gate import OfflineGate, PolicyRefusedError
 
@@ -33,8 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     up = commands.add_parser("up", help="policy-gated pulumi up of STACK (program inline)")
     up.add_argument("stack")
+    up.add_argument("--config-file", type=Path, help="the stack's config from this copy of its stack file")
     adopt = commands.add_parser("adopt-pending", help="adopt the pending creates of an interrupted up")
     adopt.add_argument("stack")
+    migrate = commands.add_parser("migrate", help="move STACK from the backend at --from to $PULUMI_BACKEND_URL")
+    migrate.add_argument("stack")
+    migrate.add_argument("--from", dest="source", required=True, help="the backend URL the stack is in now")
+    migrate.add_argument("--backup-dir", type=Path, help="where to keep the moved state (secrets stay encrypted)")
     return parser
 
 
@@ -47,8 +58,13 @@ def _backend() -> Backend:
     )
 
 
-def _up(stack: str) -> int:
-    offline = OfflineGate(stack)  # first: it runs while the SDK loads and the engine starts
+def _up(stack: str, config_file: Path | None = None) -> int:
+    try:
+        grace_seconds()  # bad input stops here, before anything runs
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    offline = OfflineGate(stack, config_file)  # first: it runs while the SDK loads and the engine starts
     engine = find_engine()
     if not engine.complete:
         offline.stop()
@@ -58,20 +74,46 @@ def _up(stack: str) -> int:
 
     from .stack import make_up_engine_step
 
+    shown: list[str] = []  # every line printed, so a failure adds only what the CLI said unseen
+
+    def show(line: str, stream: TextIO = sys.stdout) -> None:
+        shown.append(line)
+        print(line, file=stream, flush=True)
+
+    backend = _backend()
+    watch: BackendWatch | None = None
     try:
-        make_up_engine_step(
-            stack,
-            engine,
-            _backend(),
-            on_output=lambda line: print(line, flush=True),
-            on_error=lambda line: print(line, file=sys.stderr, flush=True),
-            offline=offline,
-        )
+        with watching_backend(backend.url, engine.cli) as watch:
+            make_up_engine_step(
+                stack,
+                engine,
+                backend,
+                on_output=show,
+                on_error=lambda line: show(line, sys.stderr),
+                offline=offline,
+                config_file=config_file,
+            )
     except PolicyRefusedError as refused:
         print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
         return 1
-    except auto.CommandError:
-        print(f"pulumi up of stack {stack} failed (its output is above)", file=sys.stderr)
+    except auto.CommandError as error:
+        words = unshown_words(error, shown)
+        for line in words:
+            print(line, file=sys.stderr)
+        lost = watch is not None and watch.lost_after is not None
+        advice = way_out(
+            stack, "\n".join([*shown, *words]), os.environ.get("THREETIER_BACKEND", "local"), backend_gone=lost
+        )
+        print(f"\npulumi up of stack {stack} failed (the CLI's words are above)", file=sys.stderr)
+        if watch is not None and watch.lost_after is not None:
+            host, port = watch.address
+            print(
+                f"the state server at {host}:{port} did not answer for {watch.lost_after:.0f} s, so the up was "
+                "interrupted instead of waiting out the CLI's retries (minutes; THREETIER_STATE_GRACE sets the wait)",
+                file=sys.stderr,
+            )
+        if advice:
+            print(advice, file=sys.stderr)
         return 1
     finally:
         offline.stop()  # when the up failed before it asked for the verdict
@@ -83,6 +125,26 @@ def _adopt_pending(stack: str) -> int:
 
     adopting = open_stack(stack, find_engine(), _backend(), on_output=lambda line: print(line, flush=True))
     adopting.adopt_pending_creates()  # prints what it adopted
+    return 0
+
+
+def _migrate(stack: str, source: str, backup_dir: Path | None) -> int:
+    from .migrate import MigrationError, migrate_environment
+    from .stack import Backend
+
+    target = _backend()
+    try:
+        migrate_environment(
+            stack,
+            find_engine(),
+            Backend(source, target.passphrase),
+            target,
+            backup_dir=backup_dir,
+            on_output=lambda line: print(line, flush=True),
+        )
+    except MigrationError as error:
+        print(f"make state-migrate STACK={stack}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -99,7 +161,9 @@ arguments = _parser().parse_args()
 if arguments.path:
     sys.exit(_path())
 if arguments.command == "up":
-    sys.exit(_up(arguments.stack))
+    sys.exit(_up(arguments.stack, arguments.config_file))
 if arguments.command == "adopt-pending":
     sys.exit(_adopt_pending(arguments.stack))
+if arguments.command == "migrate":
+    sys.exit(_migrate(arguments.stack, arguments.source, arguments.backup_dir))
 sys.exit(main())

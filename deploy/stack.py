@@ -23,7 +23,7 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, TypeVar
 
@@ -31,6 +31,7 @@ import yaml
 from pulumi import automation as auto
 from semver import VersionInfo
 
+from .cli_failure import masked
 from .engine import ROOT, Engine, required_cli_version
 from .gate import OfflineGate, PolicyRefusedError
 from .inline import run_inline
@@ -53,10 +54,16 @@ def policy_config(stack: str) -> Path:
 
 @dataclass(frozen=True)
 class Backend:
-    """Where stacks keep their state, and the passphrase that encrypts their secrets."""
+    """Where stacks keep their state, and the passphrase that encrypts their secrets.
+
+    Its ``repr`` (in tracebacks, test reports) shows neither a password in the URL nor the passphrase.
+    """
 
     url: str
-    passphrase: str = DEFAULT_PASSPHRASE
+    passphrase: str = field(default=DEFAULT_PASSPHRASE, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Backend(url={masked(self.url)!r})"
 
     @classmethod
     def local(cls, state_dir: Path, passphrase: Optional[str] = None) -> Backend:
@@ -370,13 +377,15 @@ def make_up_engine_step(
     on_output: Optional[Callable[[str], None]] = None,
     on_error: Optional[Callable[[str], None]] = None,
     offline: Optional[OfflineGate] = None,
+    config_file: Optional[Path] = None,
     project: Project = APP,
 ) -> None:
     """``make up``'s engine step for stack ``name`` (:meth:`ProjectStack.apply`), from a cold start.
 
     The state is exported while the stack is selected (or created: then there is nothing to
     export yet, and it is exported after), one CLI run's time saved before the ``up``.
-    ``offline``: the stack's gate, already started (else started here). ``project``: the app, or
+    ``offline``: the stack's gate, already started (else started here); ``config_file``: a copy of
+    the stack file to take the config from (``pulumi up --config-file``); ``project``: the app, or
     the platform (``make platform-up``).
     """
     workspace = _workspace(engine, backend, project=project)
@@ -387,7 +396,7 @@ def make_up_engine_step(
             exported: Optional[dict[str, Any]] = exporting.result()
         except auto.CommandError:  # no such stack before create_or_select
             exported = None
-    stack.apply(on_error=on_error, exported=exported, offline=offline)
+    stack.apply(on_error=on_error, exported=exported, offline=offline, config_file=config_file)
 
 
 def config_copy(stack: str, directory: Path, overrides: Mapping[str, Any], project: Project = APP) -> Path:

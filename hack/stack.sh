@@ -16,20 +16,49 @@
 #           platform-down is refused while the app stack still deploys through it
 #   verify: python -m verify against the stack's outputs (or OUTPUTS=file.json) and the live cluster;
 #           VERIFY_TIMEOUT=s bounds how long a check waits for things to settle (default 60)
+#   unlock: pulumi cancel: removes the stack's locks, e.g. the stale one a killed `pulumi up` left
+#   migrate: move the stack from the file backend to the PostgreSQL one (python -m deploy migrate)
 #
 # The engine is a machine prerequisite (`python -m deploy` says what is found and what is missing):
 # the CLI from .toolchain/bin (make toolchain) or PATH, the language host and the resource plugins
 # from PATH, ~/.pulumi/bin or the plugin cache ~/.pulumi/plugins. Nothing is downloaded.
-# State lives in the local backend .pulumi-state/ (gitignored); secrets use the passphrase
-# provider, default passphrase "threetier-local", whose salt the stack files carry (README).
+# State: THREETIER_BACKEND=local (default: the file backend .pulumi-state/, gitignored) or postgres
+# (the shared PostgreSQL server of hack/state-up.sh, started when needed); PULUMI_BACKEND_URL, when
+# set, wins over both (a team's own server). Secrets use the passphrase provider, default passphrase
+# "threetier-local", whose salt the stack files carry (README).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/state-env.sh"
 
-ACTION="${1:?usage: stack.sh up|apply|down|verify|platform-up|platform-down STACK}"
-STACK="${2:?usage: stack.sh up|apply|down|verify|platform-up|platform-down STACK}"
+USAGE="usage: stack.sh up|apply|down|verify|unlock|migrate|platform-up|platform-down STACK"
+ACTION="${1:?$USAGE}"
+STACK="${2:?$USAGE}"
 [ -f "$REPO_ROOT/stacks/Pulumi.$STACK.yaml" ] || die "unknown stack '$STACK': no stacks/Pulumi.$STACK.yaml (known: $(ls "$REPO_ROOT/stacks" | sed -E 's/Pulumi\.(.*)\.yaml/\1/' | xargs))"
 
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.pulumi-state}"
+# The file backend: .pulumi-state/ of the clone (THREETIER_LOCAL_STATE moves it, e.g. for tests).
+LOCAL_STATE_DIR="${THREETIER_LOCAL_STATE:-$REPO_ROOT/.pulumi-state}"
+LOCAL_BACKEND_URL="file://$LOCAL_STATE_DIR"
+
+use_backend() { # PULUMI_BACKEND_URL from THREETIER_BACKEND, unless the caller set it
+  if [ -n "${PULUMI_BACKEND_URL:-}" ]; then return 0; fi
+  case "${THREETIER_BACKEND:-local}" in
+    local)
+      mkdir -p "$LOCAL_STATE_DIR"
+      export PULUMI_BACKEND_URL="$LOCAL_BACKEND_URL"
+      ;;
+    postgres)
+      "$REPO_ROOT/hack/state-up.sh" >/dev/null # idempotent; says on stderr what it started
+      PULUMI_BACKEND_URL="$(state_url)"
+      export PULUMI_BACKEND_URL
+      ;;
+    *) die "BACKEND=${THREETIER_BACKEND} is not valid; allowed values: local, postgres" ;;
+  esac
+}
+use_backend
+
+# The backend URL as messages show it: a password in it (a team's own PULUMI_BACKEND_URL may carry
+# one) replaced by ****. The URLs this repo builds hold none (hack/state-env.sh).
+backend_shown() { sed -E 's#^([a-z]+://[^:/@]*):[^@]*@#\1:****@#' <<<"$PULUMI_BACKEND_URL"; }
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-threetier-local}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
@@ -49,9 +78,18 @@ MSG
   export PATH="$path"
 }
 
+# try_select_stack: select $STACK; false when the backend has no such stack. Any other failure (a
+# backend that does not answer, a bad URL) stops here with the CLI's own words.
+try_select_stack() {
+  local output
+  output=$(pulumi stack select "$STACK" 2>&1) && return 0
+  if [[ "$output" == *"no stack named"* ]]; then return 1; fi
+  echo "$output" >&2
+  die "pulumi stack select $STACK failed (the CLI's words are above); backend: $(backend_shown)"
+}
+
 select_stack() {
-  [ -d "$REPO_ROOT/.pulumi-state" ] || mkdir -p "$REPO_ROOT/.pulumi-state"
-  pulumi stack select "$STACK" 2>/dev/null && return
+  try_select_stack && return
   local output
   if ! output=$(pulumi stack init "$STACK" 2>&1); then
     echo "$output" >&2
@@ -86,17 +124,16 @@ case "$ACTION" in
     "$0" verify "$STACK"
     ;;
   apply)
-    # python -m deploy up checks the engine itself; a stack that sets threetier:kubeconfig deploys
-    # through an explicit provider, which ignores $KUBECONFIG.
+    # python -m deploy up checks the engine itself; the app deploys through the deployer's provider
+    # (its kubeconfig from the platform stack), which ignores $KUBECONFIG.
     cd "$REPO_ROOT"
-    [ -d "$REPO_ROOT/.pulumi-state" ] || mkdir -p "$REPO_ROOT/.pulumi-state"
     [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$CLUSTER_KUBECONFIG"
     engine_step
     ;;
   down)
     require_engine
     cd "$REPO_ROOT"
-    pulumi stack select "$STACK" >/dev/null 2>&1 || { log "no stack '$STACK' in $PULUMI_BACKEND_URL: nothing to destroy"; exit 0; }
+    try_select_stack || { log "no stack '$STACK' in $(backend_shown): nothing to destroy"; exit 0; }
     export KUBECONFIG="$(stack_kubeconfig)"
     pulumi destroy --yes --stack "$STACK"
     # --preserve-config: without it `stack rm` deletes the tracked stacks/Pulumi.$STACK.yaml
@@ -109,13 +146,29 @@ case "$ACTION" in
     [ -f "$TOOLCHAIN_DIR/probe-image" ] && args+=(--probe-image "$(cat "$TOOLCHAIN_DIR/probe-image")")
     cd "$REPO_ROOT" && "$PY" -m verify "${args[@]}"
     ;;
-  platform-up | platform-down)
+  unlock)
     require_engine
     cd "$REPO_ROOT"
-    [ -d "$REPO_ROOT/.pulumi-state" ] || mkdir -p "$REPO_ROOT/.pulumi-state"
+    try_select_stack || die "no stack '$STACK' in $(backend_shown): nothing to unlock"
+    # Only the locks: the state is not touched. A pending create the killed up left is adopted by
+    # the next make up (docs/pulumi-engine.md).
+    pulumi cancel --yes --stack "$STACK"
+    log "stack $STACK unlocked; 'make up STACK=$STACK' picks up where the interrupted up stopped"
+    ;;
+  migrate)
+    require_engine
+    cd "$REPO_ROOT"
+    "$PY" -m deploy migrate "$STACK" --from "$LOCAL_BACKEND_URL" --backup-dir "$STATE_DIR/migrated"
+    ;;
+  platform-up | platform-down)
+    # The platform stack lives in the same backend as the app's (its StackReference resolves there).
+    require_engine
+    cd "$REPO_ROOT"
     export KUBECONFIG="$(stack_kubeconfig)"
-    [ "$ACTION" = platform-up ] && [ "$KUBECONFIG" = "$CLUSTER_KUBECONFIG" ] && "$REPO_ROOT/hack/cluster-up.sh"
+    if [ "$ACTION" = platform-up ] && [ "$KUBECONFIG" = "$CLUSTER_KUBECONFIG" ]; then
+      "$REPO_ROOT/hack/cluster-up.sh"
+    fi
     "$PY" -m deploy.platform "${ACTION#platform-}" "$STACK"
     ;;
-  *) die "unknown action '$ACTION' (up, apply, down, verify, platform-up, platform-down)" ;;
+  *) die "unknown action '$ACTION' (up, apply, down, verify, unlock, migrate, platform-up, platform-down)" ;;
 esac

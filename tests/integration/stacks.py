@@ -4,11 +4,13 @@
 it does not exist yet; policy pack, ``pulumi up``, then the verification table); ``staging`` and
 ``prod`` through the Automation API (:mod:`deploy.stack`: their platform stacks first, then
 staging's program through the language host, as a plain ``pulumi up`` runs it, prod's inline, as
-``make up`` runs it); all three side by side, into a state backend of the session's own. Tests that
-change a deployment put it back. The session destroys what is still deployed at its end, app stacks
-first, then their platform stacks (a disruptive test tears ``dev`` down with ``make down`` and
-``make platform-down`` first). Without the whole engine, every test
-that needs a deployment reports *skipped*, naming the missing parts.
+``make up`` runs it); all three side by side, into a state backend of the session's own: a table of
+its own on the shared PostgreSQL server (``make state-up``), as a team keeps its stacks, dropped at
+the end; the app stacks' StackReferences resolve there. Tests that change a deployment put it back.
+The session destroys what is still deployed at its end, app stacks first, then their platform
+stacks (a disruptive test tears ``dev`` down with ``make down`` and ``make platform-down`` first).
+Without the whole engine, every test that needs a deployment reports *skipped*, naming the
+missing parts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from deploy.projects import APP, PLATFORM, Project
 from deploy.stack import PROJECT, config_copy
 
 from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, probe_image
+from .state_server import StateServer, session_table
 
 STACKS = ("dev", "staging", "prod")
 #: The stack ``make up`` deploys in the session (the others go through the Automation API).
@@ -70,6 +73,9 @@ class Deployments:
     engine: Engine
     backend: Backend
     work: Path
+    #: The PostgreSQL server the backend lives on, and the session's table there.
+    state: StateServer
+    table: str
     #: Everything the CLI printed in this session (make up, up, preview, destroy), for secret checks.
     output: list[str] = field(default_factory=list)
     _deployed: dict[str, Deployed] = field(default_factory=dict)
@@ -88,6 +94,8 @@ class Deployments:
             "PULUMI_BACKEND_URL": self.backend.url,
             "PULUMI_CONFIG_PASSPHRASE": self.backend.passphrase,
             "KUBECONFIG": str(kubeconfig_path()),
+            # `make ... BACKEND=postgres` without PULUMI_BACKEND_URL lands in the same table
+            "THREETIER_STATE_TABLE": self.table,
         }
 
     def open(
@@ -158,11 +166,11 @@ class Deployments:
         """Leave ``urn`` of stack ``name`` as an ``up`` killed mid-create does: a pending create.
 
         The object stays in the cluster; the state forgets the resource and records only that its
-        create was sent. Edits the file backend's checkpoint (``stack import`` clears pending
-        operations, so there is no CLI way to write one).
+        create was sent. Edits the checkpoint's row in the session's table (``stack import`` clears
+        pending operations, so there is no CLI way to write one).
         """
-        state_file = Path(self.backend.url.removeprefix("file://")) / ".pulumi" / "stacks" / PROJECT / f"{name}.json"
-        checkpoint = json.loads(state_file.read_text())
+        key = f".pulumi/stacks/{PROJECT}/{name}.json"
+        checkpoint = json.loads(self.state.files(self.table)[key])
         latest = checkpoint["checkpoint"]["latest"]
         (done,) = [r for r in latest["resources"] if r["urn"] == urn]
         latest["resources"] = [r for r in latest["resources"] if r["urn"] != urn]
@@ -171,7 +179,7 @@ class Deployments:
             *(latest.get("pending_operations") or []),
             {"resource": sent, "type": "creating"},
         ]
-        state_file.write_text(json.dumps(checkpoint, indent=4))
+        self.state.write_file(self.table, key, json.dumps(checkpoint, indent=4).encode())
 
     def forget(self, name: str, *, platform: bool = False) -> None:
         """``name`` (``platform``: and its platform stack) was torn down by a test: nothing to destroy at the end."""
@@ -227,12 +235,22 @@ def engine() -> Engine:
 
 
 @pytest.fixture(scope="session")
-def deployments(engine: Engine, tmp_path_factory: pytest.TempPathFactory, api_client: Any) -> Iterator[Deployments]:
-    """The session's stacks (deployed on first use) in a state backend of the session's own."""
+def deployments(
+    engine: Engine, tmp_path_factory: pytest.TempPathFactory, api_client: Any, state_server: StateServer
+) -> Iterator[Deployments]:
+    """The session's stacks (deployed on first use) in a table of their own on the state server."""
     work = tmp_path_factory.mktemp("engine")
-    deployed = Deployments(engine, Backend.local(work / "state"), work)
+    table = session_table()
+    deployed = Deployments(engine, Backend(state_server.url(table)), work, state_server, table)
     yield deployed
     deployed.teardown()
+    state_server.drop(table)
+
+
+@pytest.fixture(scope="session")
+def state_server() -> StateServer:
+    """The shared state server: ``make state-up`` (idempotent) once per session."""
+    return StateServer.start()
 
 
 def verify_outputs(

@@ -228,16 +228,20 @@ def test_rotating_the_password_rolls_the_pods_that_mount_it_and_the_backend_stil
 
 
 def test_the_password_is_nowhere_in_plaintext(deployments: Deployments, core: client.CoreV1Api) -> None:
-    """State files, `pulumi stack output`, the CLI's output, pod specs and env, rendered manifests."""
+    """State rows in PostgreSQL, `pulumi stack output`, the CLI's output, pod specs and env, rendered manifests."""
     deployed = deployments.get("staging")
     secret = core.read_namespaced_secret("database-credentials", deployed.namespace)
     password = base64.b64decode(secret.data["password"]).decode()
     assert len(password) >= 16
-    # the state backend, every file of it (checkpoints, history, backups)
-    state = Path(deployments.backend.url.removeprefix("file://"))
-    files = [path for path in state.rglob("*") if path.is_file()]
-    assert files
-    assert [path for path in files if password in path.read_text(errors="replace")] == []
+    # the state backend, every file of it (checkpoints, history, backups, locks): the session's rows on
+    # the PostgreSQL server, decoded; neither this password nor the server's own is in any of them
+    files = deployments.state.files(deployments.table)
+    assert any(key.endswith("/staging.json") for key in files), sorted(files)
+    secrets = {"the database password": password, "the state server's password": deployments.state.password}
+    found = [
+        (what, key) for key, content in files.items() for what, value in secrets.items() if value.encode() in content
+    ]
+    assert found == []
     # `pulumi stack output --json`, as users and `make verify` read it
     completed = subprocess.run(
         ["pulumi", "stack", "output", "--json", "--stack", "staging"],
@@ -250,7 +254,7 @@ def test_the_password_is_nowhere_in_plaintext(deployments: Deployments, core: cl
     assert password not in completed.stdout
     assert json.loads(completed.stdout)["databaseUrl"] == "[secret]"
     # everything the CLI printed this session (make up, up, preview, destroy)
-    assert [chunk for chunk in deployments.output if password in chunk] == []
+    assert [chunk for chunk in deployments.output if password in chunk or deployments.state.password in chunk] == []
     # the live pod specs and the containers' environment
     pods = core.list_namespaced_pod(deployed.namespace).items
     assert password not in json.dumps(core.api_client.sanitize_for_serialization(pods))

@@ -260,17 +260,18 @@ def test_a_platform_stack_still_serving_its_app_stack_cannot_be_destroyed(
 def test_the_deployer_token_and_kubeconfig_are_only_ciphertext_in_state(
     deployments: Deployments, core: client.CoreV1Api
 ) -> None:
-    """State files (every file of the backend), pulumi stack output of both stacks, everything the CLI printed."""
+    """The state (every file of the session's table on the PostgreSQL server: checkpoints, history, backups),
+    pulumi stack output of both stacks, everything the CLI printed."""
     for stack in STACKS:
         deployments.get(stack)
     tokens = {stack: deployer_token(core, deployments.get(stack).namespace) for stack in STACKS}
     forms = [form for token in tokens.values() for form in (token, base64.b64encode(token.encode()).decode())]
-    state = Path(deployments.backend.url.removeprefix("file://"))
-    files = [path for path in state.rglob("*") if path.is_file()]
-    assert files
-    assert [(path, form[:12]) for path in files for form in forms if form in path.read_text(errors="replace")] == []
+    files = deployments.state.files(deployments.table)
+    platform_key = ".pulumi/stacks/threetier-platform/dev.json"
+    assert platform_key in files, sorted(files)
+    assert [(key, form[:12]) for key, content in files.items() for form in forms if form.encode() in content] == []
     # ... where the kubeconfig is an encrypted secret output of the platform stack.
-    platform_state = json.loads(next(p for p in files if p.match("*/stacks/threetier-platform/dev.json")).read_text())
+    platform_state = json.loads(files[platform_key])
     [root] = [r for r in platform_state["checkpoint"]["latest"]["resources"] if r["type"] == "pulumi:pulumi:Stack"]
     assert set(root["outputs"]["kubeconfig"]) == {"4dabf18193072939515e22adb298388d", "ciphertext"}
     for directory, stack in ((ROOT / "platform", "dev"), (ROOT, "dev")):

@@ -1,0 +1,415 @@
+"""A team's shared state: stacks in PostgreSQL (``make state-up``), locking, faults that lose nothing.
+
+Every test here keeps its stacks in a table of its own on the real server (never the users'
+``pulumi_state``), deploys config copies into namespaces of its own on the real cluster, and
+removes both at the end. Each ``up`` is ``make up``'s engine step (``python -m deploy up``) in a
+process of its own, as two engineers' laptops, or a laptop and CI, run it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+
+from deploy import Backend, Engine, ProjectStack, config_copy, open_stack
+from deploy.backend_watch import cli_children
+
+from .conftest import ROOT, delete_namespace, kubeconfig_path, wait_until
+from .stacks import verify_outputs
+from .state_server import StateServer, session_table
+from .test_cluster_restart import objects_in, objects_in_state
+
+pytestmark = pytest.mark.integration
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+#: Rounds of two ``up``s of one stack started together.
+RACE_ROUNDS = 10
+TIERS = ("frontend", "backend", "database")
+
+
+@dataclass
+class TeamStack:
+    """A stack of this project in a state table of the test's own, with a config copy of its own."""
+
+    name: str
+    namespace: str
+    config: Path
+    backend: Backend
+    table: str
+    engine: Engine
+    work: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment ``make`` and ``python -m deploy`` run with against this stack's table."""
+        return {
+            **os.environ,
+            **self.engine.env(),
+            "PULUMI_BACKEND_URL": self.backend.url,
+            "PULUMI_CONFIG_PASSPHRASE": self.backend.passphrase,
+            "THREETIER_BACKEND": "postgres" if self.backend.url.startswith("postgres") else "local",
+            "THREETIER_STATE_TABLE": self.table,
+            "KUBECONFIG": str(kubeconfig_path()),
+            **extra,
+        }
+
+    def start_up(self, config: Path | None = None) -> subprocess.Popen[str]:
+        """``python -m deploy up`` (make up's engine step) in a process of its own."""
+        command = [PY, "-m", "deploy", "up", self.name, "--config-file", str(config or self.config)]
+        return subprocess.Popen(
+            command, cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def up(self, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """An ``up`` to its end."""
+        return finish(self.start_up(config))
+
+    def make(self, *args: str, with_url: bool = True) -> subprocess.CompletedProcess[str]:
+        """``make ARGS STACK=name``; ``with_url=False``: BACKEND=postgres builds the URL itself."""
+        env = self.env()
+        if not with_url:
+            del env["PULUMI_BACKEND_URL"]
+        return run_make([*args, f"STACK={self.name}"], env)
+
+    def stack(self) -> ProjectStack:
+        """The stack through the Automation API (export, outputs, preview, destroy)."""
+        return open_stack(self.name, self.engine, self.backend, kubeconfig=kubeconfig_path())
+
+    def state(self) -> dict[str, Any]:
+        """``pulumi stack export``, parsed (secrets as ciphertext)."""
+        return self.stack().export_state()
+
+    def with_frontend_replicas(self, replicas: int, label: str) -> Path:
+        """A copy of this stack's config with ``replicas`` frontend pods."""
+        document = yaml.safe_load(self.config.read_text())
+        document["config"]["threetier:frontend"]["replicas"] = replicas
+        path = self.work / label / self.config.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        return path
+
+    def verifies(self) -> None:
+        """The stack's outputs hold on the live cluster: 0 failed, 0 skipped."""
+        status, report = verify_outputs(self.name, self.stack().outputs(), self.work)
+        assert status == 0, [r for r in report["results"] if r["status"] != "passed"]
+        assert report["summary"]["skipped"] == 0, [r for r in report["results"] if r["status"] == "skipped"]
+
+    def matches_the_cluster(self, api: client.ApiClient) -> None:
+        """Exactly the state's objects live in the namespace: none orphaned, none twice."""
+        deployment = validate(self.state())
+        assert objects_in(api, self.namespace) == objects_in_state({"resources": deployment}, self.namespace)
+
+
+def run_make(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``make ARGS`` in the repo with ENV, its output captured."""
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    stdout, stderr = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def small_config(stack: str, namespace: str, directory: Path) -> Path:
+    """``stack``'s config in ``namespace``, one pod per tier, every Service a ClusterIP.
+
+    (No pinned node port and no LoadBalancer address: it never competes with the session's stacks.)
+    """
+    tracked = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    tiers = {}
+    for tier in TIERS:
+        settings = {k: v for k, v in tracked.get(f"threetier:{tier}", {}).items() if k != "nodePort"}
+        tiers[f"threetier:{tier}"] = {**settings, "replicas": 1, "serviceType": "ClusterIP"}
+    return config_copy(stack, directory, {"threetier:namespace": namespace, **tiers})
+
+
+def validate(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a team relies on after any fault: the state parses, one entry per URN, nothing pending."""
+    deployment = state["deployment"]
+    urns = [resource["urn"] for resource in deployment.get("resources", [])]
+    assert len(urns) == len(set(urns)), f"a resource twice in the state: {sorted(urns)}"
+    assert not deployment.get("pending_operations"), deployment.get("pending_operations")
+    return list(deployment.get("resources", []))
+
+
+class Team:
+    """Stacks of the test in tables of their own; destroyed, their namespaces and tables removed at the end."""
+
+    def __init__(self, engine: Engine, server: StateServer, work: Path, api: client.ApiClient) -> None:
+        self.engine, self.server, self.work, self.api = engine, server, work, api
+        self.stacks: list[TeamStack] = []
+        self.tables: list[str] = []
+
+    def new_table(self) -> str:
+        table = session_table()
+        self.tables.append(table)
+        return table
+
+    def stack(self, name: str, purpose: str, table: str | None = None) -> TeamStack:
+        table = table or self.new_table()
+        namespace = f"threetier-{purpose}-{name}"
+        directory = self.work / purpose / name
+        config = small_config(name, namespace, directory)
+        backend = Backend(self.server.url(table))
+        stack = TeamStack(name, namespace, config, backend, table, self.engine, directory)
+        self.stacks.append(stack)
+        return stack
+
+    def teardown(self) -> None:
+        def destroy(stack: TeamStack) -> None:
+            try:
+                if stack.state().get("deployment", {}).get("resources"):
+                    project_stack = stack.stack()
+                    project_stack.destroy()
+                    project_stack.remove()
+            finally:
+                delete_namespace(stack.namespace, client.CoreV1Api(self.api))
+
+        self.server.start_again()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(destroy, self.stacks))
+        for table in self.tables:
+            self.server.drop(table)
+
+
+@pytest.fixture(scope="module")
+def team(
+    engine: Engine, state_server: StateServer, tmp_path_factory: pytest.TempPathFactory, api_client: client.ApiClient
+) -> Iterator[Team]:
+    """The module's stacks; everything they left is removed at the end, whatever failed."""
+    made = Team(engine, state_server, tmp_path_factory.mktemp("team"), api_client)
+    yield made
+    made.teardown()
+
+
+@pytest.fixture(scope="module")
+def shared(team: Team) -> dict[str, TeamStack]:
+    """dev's and staging's shapes in one table, as a team shares one backend."""
+    table = team.new_table()
+    return {name: team.stack(name, "team", table) for name in ("dev", "staging")}
+
+
+def test_state_up_serves_one_role_on_loopback_over_tls_and_never_prints_its_password(
+    state_server: StateServer,
+) -> None:
+    again = subprocess.run(["make", "--no-print-directory", "state-up"], cwd=ROOT, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert state_server.password not in again.stdout + again.stderr
+    assert "password" not in state_server.url("pulumi_state").lower().split("passfile=")[0]
+    for secret in ("password", "pgpass"):
+        assert (state_server.directory / secret).stat().st_mode & 0o077 == 0, f"{secret} is readable by others"
+    listening = subprocess.run(["ss", "-Hltn", f"sport = :{state_server.port}"], capture_output=True, text=True)
+    assert [line.split()[3] for line in listening.stdout.splitlines()] == [f"127.0.0.1:{state_server.port}"]
+    role = state_server.psql("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    assert role == [["f", "f", "f"]]
+    assert state_server.psql("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") == [["t"]]
+    refused = {
+        "no TLS": f"host=127.0.0.1 port={state_server.port} dbname={state_server.database} "
+        f"user={state_server.role} sslmode=disable passfile={state_server.directory / 'pgpass'}",
+        "another database": f"host=127.0.0.1 port={state_server.port} dbname=postgres "
+        f"user={state_server.role} sslmode=require passfile={state_server.directory / 'pgpass'}",
+        "a wrong password": f"host=127.0.0.1 port={state_server.port} dbname={state_server.database} "
+        f"user={state_server.role} sslmode=require password=not-the-one",
+    }
+    for what, conninfo in refused.items():
+        attempt = subprocess.run(["psql", "-X", "-tAc", "SELECT 1", conninfo], capture_output=True, text=True)
+        assert attempt.returncode != 0, f"{what} was let in"
+
+
+def test_two_stacks_deploy_at_once_from_two_processes_and_both_verify(shared: dict[str, TeamStack]) -> None:
+    processes = {name: stack.start_up() for name, stack in shared.items()}
+    results = {name: finish(process) for name, process in processes.items()}
+    for name, completed in results.items():
+        assert completed.returncode == 0, (name, completed.stderr[-3000:])
+    for stack in shared.values():
+        validate(stack.state())
+        stack.verifies()
+
+
+def test_two_ups_of_one_stack_at_once_never_both_write(
+    shared: dict[str, TeamStack], apps: client.AppsV1Api, state_server: StateServer
+) -> None:
+    """A config change and a no-op started together, 10 times: one deploys, the other is refused by
+    the lock naming its holder and changes nothing; the state stays whole every time."""
+    dev = shared["dev"]
+    if not dev.state()["deployment"].get("resources"):
+        assert dev.up().returncode == 0
+    replicas = 1
+    winners = []
+    updates = len(history(state_server, dev))
+    for round_ in range(RACE_ROUNDS):
+        change = dev.with_frontend_replicas(3 - replicas, f"change-{round_}")
+        same = dev.with_frontend_replicas(replicas, f"same-{round_}")
+        contenders = {"change": dev.start_up(change), "no-op": dev.start_up(same)}
+        outcome = {name: finish(process) for name, process in contenders.items()}
+        won = [name for name, completed in outcome.items() if completed.returncode == 0]
+        assert len(won) == 1, {name: (c.returncode, c.stderr[-1500:]) for name, c in outcome.items()}
+        (loser,) = set(outcome) - set(won)
+        refused = outcome[loser].stderr
+        assert "the stack is currently locked by 1 lock(s)" in refused, refused[-3000:]
+        assert "created by" in refused and "(pid " in refused, refused[-3000:]
+        assert "make state-unlock STACK=dev BACKEND=postgres" in refused
+        assert "Traceback" not in refused
+        winners.append(won[0])
+        if won[0] == "change":
+            replicas = 3 - replicas
+        validate(dev.state())
+        updates += 1
+        assert len(history(state_server, dev)) == updates, "the refused up wrote an update of its own"
+        live = apps.read_namespaced_deployment("frontend", dev.namespace).spec.replicas
+        assert live == replicas, f"round {round_}: {won[0]} won, yet the cluster runs {live} frontend pods"
+    print(f"winners of {RACE_ROUNDS} rounds: {winners}")
+    # The next up with the last winner's config changes nothing.
+    dev.stack().preview(config_file=dev.with_frontend_replicas(replicas, "after"), expect_no_changes=True)
+
+
+def history(server: StateServer, stack: TeamStack) -> list[str]:
+    """The stack's update records in its table (one per ``up`` that ran, none for a refused one)."""
+    prefix = f".pulumi/history/threetier/{stack.name}/"
+    return [key for key in server.keys(stack.table) if key.startswith(prefix) and key.endswith(".history.json")]
+
+
+def test_make_verify_reads_the_outputs_through_the_postgres_backend(shared: dict[str, TeamStack]) -> None:
+    staging = shared["staging"]
+    if not staging.state()["deployment"].get("resources"):
+        assert staging.up().returncode == 0
+    completed = staging.make("verify", "BACKEND=postgres", "VERIFY_TIMEOUT=30", with_url=False)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    assert "0 failed" in completed.stdout
+
+
+def pods_created(stack: TeamStack, apps: client.AppsV1Api) -> bool:
+    """The up is mid-way: its Deployments are being created."""
+    try:
+        return len(apps.list_namespaced_deployment(stack.namespace).items) >= 1
+    except client.ApiException:
+        return False
+
+
+def test_a_killed_cli_leaves_a_lock_that_names_itself_and_the_documented_recovery_converges(
+    team: Team, apps: client.AppsV1Api, api_client: client.ApiClient
+) -> None:
+    staging = team.stack("staging", "killed")
+    process = staging.start_up()
+    wait_until("the up to create Deployments", lambda: pods_created(staging, apps), timeout=180)
+    (cli,) = wait_until("the pulumi CLI under the up", lambda: cli_children_of(process.pid, staging.engine), 10)
+    os.kill(cli, signal.SIGKILL)
+    finish(process)
+
+    refused = staging.up()
+    assert refused.returncode != 0
+    assert f"(pid {cli})" in refused.stderr, refused.stderr[-3000:]
+    assert "make state-unlock STACK=staging BACKEND=postgres" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    unlocked = staging.make("state-unlock", "BACKEND=postgres", with_url=False)
+    assert unlocked.returncode == 0, unlocked.stdout[-2000:] + unlocked.stderr[-2000:]
+    rerun = staging.up()
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    staging.matches_the_cluster(api_client)
+    staging.verifies()
+
+
+def cli_children_of(pid: int, engine: Engine) -> list[int]:
+    """The pulumi CLI processes ``pid`` started."""
+    assert engine.cli is not None
+    return cli_children(engine.cli, parent=pid)
+
+
+def test_the_state_server_stopped_mid_up_fails_fast_and_clearly_and_loses_nothing(
+    team: Team, apps: client.AppsV1Api, api_client: client.ApiClient
+) -> None:
+    prod = team.stack("prod", "pgstop")
+    process = prod.start_up()
+    wait_until("the up to create Deployments", lambda: pods_created(prod, apps), timeout=180)
+    saved = {resource["urn"] for resource in validate_loosely(prod.state())}
+    team.server.stop("immediate")
+    stopped = time.monotonic()
+    try:
+        failed = finish(process, timeout=300)
+        failed_after = time.monotonic() - stopped
+    finally:
+        team.server.start_again()
+    print(f"the up failed {failed_after:.1f} s after the state server stopped")
+    assert failed.returncode != 0
+    assert "Traceback" not in failed.stderr, failed.stderr[-3000:]
+    assert "the state server at 127.0.0.1" in failed.stderr, failed.stderr[-3000:]
+    assert "make state-up" in failed.stderr and "make state-unlock STACK=prod BACKEND=postgres" in failed.stderr
+
+    # What was saved before the fault is still there and readable.
+    assert saved <= {resource["urn"] for resource in validate_loosely(prod.state())}
+    unlocked = prod.make("state-unlock", "BACKEND=postgres")
+    assert unlocked.returncode == 0, unlocked.stdout[-2000:] + unlocked.stderr[-2000:]
+    rerun = prod.up()
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    prod.matches_the_cluster(api_client)
+    prod.verifies()
+
+
+def validate_loosely(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The state parses and holds each URN once (an interrupted up may leave operations pending)."""
+    resources = list(state["deployment"].get("resources", []))
+    urns = [resource["urn"] for resource in resources]
+    assert len(urns) == len(set(urns)), sorted(urns)
+    return resources
+
+
+def test_state_migrate_moves_a_stack_from_the_file_backend_and_the_next_up_changes_nothing(
+    team: Team, tmp_path: Path, api_client: client.ApiClient
+) -> None:
+    dev = team.stack("dev", "migrate")
+    files = tmp_path / "file-backend"
+    local = TeamStack(dev.name, dev.namespace, dev.config, Backend.local(files), dev.table, dev.engine, dev.work)
+    deployed = local.up()
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+    before = validate(local.state())
+
+    env = {**dev.env(THREETIER_LOCAL_STATE=str(files))}
+    del env["PULUMI_BACKEND_URL"]  # BACKEND=postgres: the URL of make state-up's server, THREETIER_STATE_TABLE's table
+    moved = run_make(["state-migrate", "STACK=dev"], env)
+    assert moved.returncode == 0, moved.stdout[-3000:] + moved.stderr[-3000:]
+    assert f"moved stack dev ({len(before)} resources" in moved.stdout
+    after = validate(dev.state())
+    assert {r["urn"]: r.get("outputs") for r in after} == {r["urn"]: r.get("outputs") for r in before}
+    listed = subprocess.run(
+        ["pulumi", "stack", "ls", "--json"], cwd=ROOT, env=local.env(), capture_output=True, text=True, check=True
+    )
+    assert '"dev"' not in listed.stdout, "the file backend still has the stack"
+    assert subprocess.run(["git", "diff", "--quiet", "--", "stacks"], cwd=ROOT, check=False).returncode == 0
+
+    # make up's engine step through PostgreSQL: the secrets still decrypt, nothing changes.
+    again = dev.up()
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert resource_summary(again.stdout) == {"unchanged": len(before)}, again.stdout[-2000:]
+    dev.matches_the_cluster(api_client)
+
+
+def resource_summary(printed: str) -> dict[str, int]:
+    """The CLI's ``Resources:`` block, e.g. ``{"unchanged": 18}``."""
+    lines = printed.splitlines()
+    start = max(index for index, line in enumerate(lines) if line.strip() == "Resources:")
+    summary: dict[str, int] = {}
+    for line in lines[start + 1 :]:
+        words = line.split()
+        if len(words) < 2 or not words[-2].isdigit():
+            break
+        summary[words[-1]] = int(words[-2])
+    return summary
