@@ -253,6 +253,22 @@ def state_server() -> StateServer:
     return StateServer.start()
 
 
+def stack_names(env: Mapping[str, str]) -> dict[str, set[str]]:
+    """The stacks of each project (app, platform) in the backend ``env`` names (``pulumi stack ls``)."""
+    names = {}
+    for project in (APP, PLATFORM):
+        listed = subprocess.run(
+            ["pulumi", "stack", "ls", "--json"],
+            cwd=project.directory,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        names[project.name] = {stack["name"] for stack in json.loads(listed.stdout)}
+    return names
+
+
 def verify_outputs(
     stack: str, outputs: Mapping[str, Any], work: Path, timeout: float = 60, *, env: Mapping[str, str]
 ) -> tuple[int, dict[str, Any]]:

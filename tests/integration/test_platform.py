@@ -21,7 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
-from kubernetes import client
+from kubernetes import client, config
 from pulumi import automation as auto
 
 from components import deployer_provider, read_environment
@@ -84,6 +84,35 @@ def test_each_environment_is_the_platform_stacks_namespace_quota_limits_and_depl
     assert (binding.role_ref.kind, binding.role_ref.name) == ("Role", "deployer")
     assert [(s.kind, s.name, s.namespace) for s in binding.subjects] == [("ServiceAccount", "deployer", namespace)]
     assert deployer_token(core, namespace)
+
+
+def test_the_api_server_itself_refuses_devs_deployer_what_its_role_does_not_grant(deployments: Deployments) -> None:
+    """Plain API requests with dev's deployer token (not access reviews): the server's authorizer (RBAC) decides."""
+    dev, staging = deployments.get("dev"), deployments.get("staging")
+    kubeconfig = deployer_kubeconfig_from_stack(dev.outputs["platformStack"], env=deployments.env())
+    configuration = client.Configuration()
+    config.load_kube_config_from_dict(kubeconfig, client_configuration=configuration)
+    with client.ApiClient(configuration) as api:
+        core = client.CoreV1Api(api)
+        # Allowed: its own namespace's Services (the request reaches the server and succeeds).
+        assert {s.metadata.name for s in core.list_namespaced_service(dev.namespace).items} >= {"frontend"}
+        refused: dict[str, Callable[[], object]] = {
+            f"list secrets in {staging.namespace}": lambda: core.list_namespaced_secret(staging.namespace),
+            "get secret database-credentials": lambda: core.read_namespaced_secret(
+                "database-credentials", staging.namespace
+            ),
+            "list secrets in kube-system": lambda: core.list_namespaced_secret("kube-system"),
+            "create namespaces": lambda: core.create_namespace({"metadata": {"name": "threetier-intruder"}}),
+            "list clusterroles": lambda: client.RbacAuthorizationV1Api(api).list_cluster_role(),
+        }
+        answers = {}
+        for what, request in refused.items():
+            with pytest.raises(client.ApiException) as forbidden:
+                request()
+            answers[what] = (forbidden.value.status, json.loads(forbidden.value.body)["message"])
+    deployer = f'User "system:serviceaccount:{dev.namespace}:deployer" cannot'
+    assert {what: status for what, (status, _) in answers.items()} == dict.fromkeys(refused, 403), answers
+    assert [what for what, (_, message) in answers.items() if deployer not in message] == [], answers
 
 
 def intruder_stack(deployments: Deployments, work: Path, program: Callable[[], None]) -> auto.Stack:
