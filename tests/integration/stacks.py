@@ -169,8 +169,10 @@ class Deployments:
         create was sent. Edits the checkpoint's row in the session's table (``stack import`` clears
         pending operations, so there is no CLI way to write one).
         """
-        key = f".pulumi/stacks/{PROJECT}/{name}.json"
-        checkpoint = json.loads(self.state.files(self.table)[key])
+        files = self.state.files(self.table)
+        # (the backend prefixes its keys with the database's name: pulumi_state/.pulumi/...)
+        (key,) = [k for k in files if k.endswith(f".pulumi/stacks/{PROJECT}/{name}.json")]
+        checkpoint = json.loads(files[key])
         latest = checkpoint["checkpoint"]["latest"]
         (done,) = [r for r in latest["resources"] if r["urn"] == urn]
         latest["resources"] = [r for r in latest["resources"] if r["urn"] != urn]
@@ -242,6 +244,12 @@ def deployments(
     work = tmp_path_factory.mktemp("engine")
     table = session_table()
     deployed = Deployments(engine, Backend(state_server.url(table)), work, state_server, table)
+    if engine.complete:
+        # The first CLI to open the backend creates its table (CREATE TABLE IF NOT EXISTS, which
+        # PostgreSQL does not make safe against itself: the stacks' CLIs started side by side on a
+        # new table failed with "duplicate key value violates unique constraint
+        # pg_type_typname_nsp_index"). One CLI opens it first.
+        stack_names(deployed.env())
     yield deployed
     deployed.teardown()
     state_server.drop(table)
