@@ -19,7 +19,8 @@ BACKEND ?= local
 PYTEST_FLAGS ?= -q
 PACKAGE_VENV := package/venv
 
-.PHONY: help venv package ts-sdk lint unit test render policy policy-all toolchain images cluster-up cluster-down state-up state-down state-migrate state-unlock up down verify integration clean
+.PHONY: help venv package ts-sdk lint unit test render policy policy-all toolchain images cluster-up cluster-down state-up state-down state-migrate state-unlock up down verify integration clean \
+	platform-up platform-down platform-render platform-policy
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,7 +62,13 @@ policy: venv ## run the policy pack over STACK offline; non-zero exit on a manda
 	$(PY) -m offline.policy_check --stack $(STACK)
 
 policy-all: venv
-	@for stack in $(STACKS); do $(MAKE) --no-print-directory policy STACK=$$stack || exit 1; done
+	@for stack in $(STACKS); do $(MAKE) --no-print-directory policy platform-policy STACK=$$stack || exit 1; done
+
+platform-render: venv ## write STACK's platform manifests (namespace, quota, limits, deployer) to build/manifests/platform-STACK
+	$(PY) -m offline.render --stack $(STACK) --project-dir platform --out $(or $(OUT),build/manifests/platform-$(STACK))
+
+platform-policy: venv ## run the policy pack over STACK's platform stack offline (policy/config/platform.json)
+	$(PY) -m offline.policy_check --stack $(STACK) --project-dir platform --config policy/config/platform.json
 
 toolchain: venv ## build (or reuse from the cache) the Go tools: local cluster and Pulumi engine
 	hack/build-cluster-tools.sh
@@ -88,8 +95,14 @@ state-migrate: venv ## move STACK from the file backend to the PostgreSQL one (s
 state-unlock: venv ## remove STACK's locks in BACKEND (the stale lock of a killed `pulumi up`)
 	THREETIER_BACKEND=$(BACKEND) hack/stack.sh unlock $(STACK)
 
-up: venv ## policy-gated `pulumi up` of STACK, then verification (BACKEND=local|postgres)
+up: venv ## policy-gated `pulumi up` of STACK through its scoped deployer (platform stack first if missing), then verification (BACKEND=local|postgres)
 	THREETIER_BACKEND=$(BACKEND) hack/stack.sh up $(STACK)
+
+platform-up: venv ## policy-gated `pulumi up` of STACK's platform stack (namespace, quota, limits, deployer) as admin (BACKEND=...)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh platform-up $(STACK)
+
+platform-down: venv ## destroy STACK's platform stack, refused while the app stack still deploys through it (BACKEND=...)
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh platform-down $(STACK)
 
 down: venv ## destroy STACK and remove it (BACKEND=local|postgres)
 	THREETIER_BACKEND=$(BACKEND) hack/stack.sh down $(STACK)

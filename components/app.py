@@ -12,7 +12,7 @@ import pulumi_random as random
 
 from . import naming
 from .args import PASSWORD_FILE_ENV, Manifest, SecretFile, ThreeTierAppArgs, TierArgs
-from .errors import raise_if_any
+from .errors import Problem, raise_if_any
 from .tier import Tier
 
 COMPONENT_TYPE = "threetier:components:ThreeTierApp"
@@ -23,10 +23,31 @@ PASSWORD_CHECKSUM_ANNOTATION = "threetier.dev/database-credentials-checksum"
 POD_SECURITY_LEVEL = "restricted"
 
 
+@dataclass(frozen=True)
+class ExistingNamespace:
+    """Platform mode of :class:`ThreeTierApp`: a namespace someone else owns, and the provider to deploy with.
+
+    The platform stack creates the namespace (with its quota, limits and a deployer allowed to
+    touch nothing else); the app creates no Namespace and registers every Kubernetes object
+    through ``provider`` (e.g. :func:`components.provider.deployer_provider`).
+    """
+
+    name: str
+    provider: k8s.Provider
+
+
 class ThreeTierApp(pulumi.ComponentResource):
     """Frontend -> backend -> database, each a :class:`Tier`, in a namespace of their own.
 
-    - The namespace enforces the ``restricted`` Pod Security Standard.
+    Two modes:
+
+    - **standalone** (``target`` unset): the app creates its namespace, enforcing the ``restricted``
+      Pod Security Standard, with whatever provider ``opts`` gives (the default one otherwise);
+    - **platform** (``target=ExistingNamespace(name, provider)``): the namespace exists already
+      (``args.namespace`` must name it) and every Kubernetes object goes through ``provider``.
+
+    In both:
+
     - The database password comes from ``pulumi_random.RandomPassword``, is stored in a
       Kubernetes Secret and reaches the backend and database only as a read-only mounted file
       (``DB_PASSWORD_FILE`` names it; no env var carries the password). A new password (e.g.
@@ -38,32 +59,55 @@ class ThreeTierApp(pulumi.ComponentResource):
     - A PodDisruptionBudget for every tier with more than one replica.
     """
 
-    def __init__(self, name: str, args: ThreeTierAppArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        raise_if_any(args.validate())
+    def __init__(
+        self,
+        name: str,
+        args: ThreeTierAppArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+        *,
+        target: Optional[ExistingNamespace] = None,
+    ) -> None:
+        problems = args.validate()
+        if target is not None and target.name != args.namespace:
+            problems.append(
+                Problem(
+                    "namespace",
+                    f"{args.namespace!r} is not the target namespace {target.name!r}; allowed values: {target.name!r}",
+                )
+            )
+        raise_if_any(problems)
+        if target is not None:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[target.provider]))
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.args = args
         self.name_prefix = name
+        #: The provider every Kubernetes object goes through in platform mode (None: standalone).
+        self.provider: Optional[k8s.Provider] = target.provider if target is not None else None
         ns = args.namespace
         instance = ns
         child = pulumi.ResourceOptions(parent=self)
 
-        self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={
-                "name": ns,
-                "labels": {
-                    "app.kubernetes.io/part-of": args.app_name,
-                    "app.kubernetes.io/managed-by": naming.MANAGED_BY,
-                    **{
-                        f"pod-security.kubernetes.io/{mode}": POD_SECURITY_LEVEL
-                        for mode in ("enforce", "audit", "warn")
+        #: The namespace this app created (standalone mode), or None (platform mode: the platform's).
+        self.namespace: Optional[k8s.core.v1.Namespace] = None
+        if target is None:
+            self.namespace = k8s.core.v1.Namespace(
+                f"{name}-namespace",
+                metadata={
+                    "name": ns,
+                    "labels": {
+                        "app.kubernetes.io/part-of": args.app_name,
+                        "app.kubernetes.io/managed-by": naming.MANAGED_BY,
+                        **{
+                            f"pod-security.kubernetes.io/{mode}": POD_SECURITY_LEVEL
+                            for mode in ("enforce", "audit", "warn")
+                        },
+                        "pod-security.kubernetes.io/enforce-version": "latest",
                     },
-                    "pod-security.kubernetes.io/enforce-version": "latest",
                 },
-            },
-            opts=child,
-        )
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+                opts=child,
+            )
+        namespace_first: list[pulumi.Resource] = [self.namespace] if self.namespace is not None else []
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=namespace_first)
 
         self.password = random.RandomPassword(
             f"{name}-database-password",
@@ -107,7 +151,7 @@ class ThreeTierApp(pulumi.ComponentResource):
             service_name="database",
             extra_env={"DB_NAME": args.database_name, "DB_USER": args.database_user},
             pod_annotations=password_checksum,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.password_secret]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*namespace_first, self.password_secret]),
             **tier_options,
         )
         backend_args = _with_secret_files(args.backend, password_file)
@@ -122,7 +166,7 @@ class ThreeTierApp(pulumi.ComponentResource):
                 "DB_USER": args.database_user,
             },
             pod_annotations=password_checksum,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.password_secret]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*namespace_first, self.password_secret]),
             **tier_options,
         )
         self.frontend = Tier(
@@ -143,7 +187,7 @@ class ThreeTierApp(pulumi.ComponentResource):
         self.network_policy_names = ["default-deny-ingress", *(self._allow_policy_name(key) for key in self.tiers)]
         self.network_policies = self._network_policies(in_namespace)
         self.disruption_budgets = {
-            key: self._disruption_budget(tier, in_namespace)
+            key: self._disruption_budget(tier, namespace_first)
             for key, tier in self.tiers.items()
             if tier.args.replicas > 1
         }
@@ -240,14 +284,16 @@ class ThreeTierApp(pulumi.ComponentResource):
             ],
         }
 
-    def _disruption_budget(self, tier: Tier, opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
+    def _disruption_budget(
+        self, tier: Tier, namespace_first: list[pulumi.Resource]
+    ) -> k8s.policy.v1.PodDisruptionBudget:
         metadata: Manifest = {"name": tier.service_name, "namespace": self.args.namespace, "labels": tier.labels}
         spec: Manifest = {"maxUnavailable": 1, "selector": {"matchLabels": tier.selector}}
         return k8s.policy.v1.PodDisruptionBudget(
             f"{self.name_prefix}-{tier.service_name}",
             metadata=metadata,
             spec=spec,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, tier.deployment]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*namespace_first, tier.deployment]),
         )
 
 

@@ -9,8 +9,8 @@ and the allowed values, before any resource is registered.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Optional
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
 from pulumi.runtime.config import CONFIG
@@ -18,7 +18,11 @@ from pulumi.runtime.config import CONFIG
 from . import validation as v
 from .args import TIER_KEYS, ResourceSpec, ThreeTierAppArgs, TierArgs
 from .errors import Problem, raise_if_any
+from .quota import fit_problems
 from .scheduling import parse_scheduling
+
+if TYPE_CHECKING:
+    from .platform_reference import Environment
 
 #: Project name = config namespace of the keys below.
 PROJECT = "threetier"
@@ -30,8 +34,7 @@ TOP_LEVEL_KEYS: dict[str, str] = {
     "clusterDomain": "string",
     "appName": "string",
     "skipAwait": "boolean",
-    "kubeconfig": "string",
-    "kubeContext": "string",
+    "platformStack": "string",
     "frontend": "object",
     "backend": "object",
     "database": "object",
@@ -92,25 +95,60 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
 TIER_SCHEMES = {"frontend": "http", "backend": "http", "database": "postgres"}
 
 DEFAULTS: dict[str, Any] = {
-    "namespace": "threetier",
+    # Empty: the namespace of the environment, as its platform stack exports it.
+    "namespace": "",
     "clusterDomain": "cluster.local",
     "appName": "threetier",
     "skipAwait": False,
-    "kubeconfig": "",
-    "kubeContext": "",
+    # Empty: organization/threetier-platform/<this stack> (components.platform_reference).
+    "platformStack": "",
     **{key: {} for key in TIER_KEYS},
 }
 
 
 @dataclass(frozen=True)
 class StackSettings:
-    """Validated stack settings: the app's arguments plus where to deploy them."""
+    """Validated stack settings: the app's arguments plus the platform stack it deploys into.
+
+    ``app.namespace`` is empty when the stack leaves it to the platform; :meth:`in_environment`
+    fills it in and checks the app against the environment's budget.
+    """
 
     app: ThreeTierAppArgs
-    #: Kubeconfig path; empty means the provider's default ($KUBECONFIG, ~/.kube/config).
-    kubeconfig: str
-    #: Kubeconfig context; empty means the current context.
-    kube_context: str
+    #: The platform stack to read (StackReference name); empty means the default for this stack.
+    platform_stack: str = ""
+    #: The config keys' prefix (``threetier:``), for errors found once the environment is known.
+    prefix: str = f"{PROJECT}:"
+
+    def in_environment(self, environment: Environment) -> ThreeTierAppArgs:
+        """The app's arguments in ``environment``: its namespace, and checked against its quota and limits.
+
+        Raises :class:`ConfigError` naming the key when the stack's namespace is not the
+        environment's, or when the tiers need more than the quota or the limit range allows
+        (:func:`components.quota.fit_problems`); nothing has been registered then.
+        """
+        key = f"{self.prefix}namespace"
+        if self.app.namespace and self.app.namespace != environment.namespace:
+            raise_if_any(
+                [
+                    Problem(
+                        key,
+                        f"{self.app.namespace!r} is not the namespace of platform stack {environment.stack} "
+                        f"({environment.namespace!r}); allowed values: unset, or {environment.namespace!r}",
+                    )
+                ]
+            )
+        app = replace(self.app, namespace=environment.namespace)
+        raise_if_any(
+            fit_problems(
+                app,
+                environment.quota,
+                environment.limits,
+                key_prefix=self.prefix,
+                environment=f"namespace {environment.namespace} (platform stack {environment.stack})",
+            )
+        )
+        return app
 
 
 def parse_settings(raw: Mapping[str, Any], *, prefix: str = f"{PROJECT}:") -> StackSettings:
@@ -120,10 +158,10 @@ def parse_settings(raw: Mapping[str, Any], *, prefix: str = f"{PROJECT}:") -> St
     ``{"namespace": "threetier-dev", "frontend": {"serviceType": "NodePort", ...}}``.
     Raises :class:`ConfigError` listing every problem; nothing is registered before that.
     """
-    problems = [_unknown_key(f"{prefix}{name}") for name in raw if name not in TOP_LEVEL_KEYS]
+    problems = [unknown_key(f"{prefix}{name}") for name in raw if name not in TOP_LEVEL_KEYS]
     values = {**DEFAULTS, **{k: raw[k] for k in raw if k in TOP_LEVEL_KEYS}}
 
-    for key in ("namespace", "clusterDomain", "appName", "kubeconfig", "kubeContext"):
+    for key in ("namespace", "clusterDomain", "appName", "platformStack"):
         if not isinstance(values[key], str):
             problems.append(Problem(f"{prefix}{key}", f"{values[key]!r} is not valid; allowed values: a string"))
     if not isinstance(values["skipAwait"], bool):
@@ -148,8 +186,11 @@ def parse_settings(raw: Mapping[str, Any], *, prefix: str = f"{PROJECT}:") -> St
         backend=tiers["backend"],
         database=tiers["database"],
     )
-    raise_if_any(app.validate(key_prefix=prefix))
-    return StackSettings(app, kubeconfig=values["kubeconfig"], kube_context=values["kubeContext"])
+    problems = app.validate(key_prefix=prefix)
+    if not values["namespace"]:  # unset: the platform's, checked once it is read (in_environment)
+        problems = [problem for problem in problems if problem.key != f"{prefix}namespace"]
+    raise_if_any(problems)
+    return StackSettings(app, platform_stack=values["platformStack"], prefix=prefix)
 
 
 def read_settings(config: Optional[pulumi.Config] = None) -> StackSettings:
@@ -159,6 +200,15 @@ def read_settings(config: Optional[pulumi.Config] = None) -> StackSettings:
     other problem, naming the key; no resource has been registered when this raises.
     """
     config = config or pulumi.Config(PROJECT)
+    return parse_settings(read_declared(config, TOP_LEVEL_KEYS), prefix=f"{config.name}:")
+
+
+def read_declared(config: pulumi.Config, declared: Mapping[str, str]) -> dict[str, Any]:
+    """The values set for the ``declared`` keys (name -> Pulumi config type), objects decoded.
+
+    Raises :class:`ConfigError` for a value of the wrong type and for a key of the project's
+    namespace that is set but not declared (a typo is an error, not silently ignored).
+    """
     prefix = f"{config.name}:"
     getters: dict[str, Callable[[str], Optional[Any]]] = {
         "string": config.get,
@@ -167,7 +217,7 @@ def read_settings(config: Optional[pulumi.Config] = None) -> StackSettings:
     }
     raw: dict[str, Any] = {}
     problems: list[Problem] = []
-    for key, kind in TOP_LEVEL_KEYS.items():
+    for key, kind in declared.items():
         try:
             value = getters[kind](key)
         except pulumi.ConfigTypeError:
@@ -177,21 +227,21 @@ def read_settings(config: Optional[pulumi.Config] = None) -> StackSettings:
             continue
         if value is not None:
             raw[key] = value
-    # Keys set in the stack but not declared (typos) are errors, not silently ignored.
     problems += [
-        _unknown_key(name)
+        unknown_key(name, declared)
         for name in sorted(CONFIG.get())
-        if name.startswith(prefix) and name[len(prefix) :] not in TOP_LEVEL_KEYS
+        if name.startswith(prefix) and name[len(prefix) :] not in declared
     ]
     raise_if_any(problems)
-    return parse_settings(raw, prefix=prefix)
+    return raw
 
 
 _KIND_VALUES = {"string": "a string", "boolean": "true, false", "object": "a JSON object"}
 
 
-def _unknown_key(key: str) -> Problem:
-    return Problem(key, f"unknown key; allowed keys: {', '.join(TOP_LEVEL_KEYS)}")
+def unknown_key(key: str, declared: Mapping[str, str] = TOP_LEVEL_KEYS) -> Problem:
+    """The problem of a key that is set but not declared, listing the declared ones."""
+    return Problem(key, f"unknown key; allowed keys: {', '.join(declared)}")
 
 
 def _parse_tier(key: str, tier_key: str, value: Any) -> tuple[Optional[TierArgs], list[Problem]]:

@@ -31,6 +31,9 @@ NODE_IP_PLACEHOLDER = "<nodeIP>"
 #: Seconds a terminating pod keeps serving (preStop sleep) while kube-proxy and load balancers
 #: drop it from their endpoints: without it, scaling down refuses the requests already routed to it.
 DRAIN_SECONDS = 5
+#: Extra pods a rollout starts before it stops an old one (``maxSurge``; ``maxUnavailable`` is 0):
+#: a tier of N replicas briefly runs N + ROLLOUT_SURGE pods, which its namespace's quota must allow.
+ROLLOUT_SURGE = 1
 
 
 class Tier(pulumi.ComponentResource):
@@ -241,7 +244,7 @@ class Tier(pulumi.ComponentResource):
             "replicas": args.replicas,
             "selector": {"matchLabels": self.selector},
             # Keep full capacity during a rollout: a new pod must be Ready before an old one goes.
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": ROLLOUT_SURGE}},
             "template": {
                 "metadata": template_metadata,
                 "spec": {

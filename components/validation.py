@@ -216,3 +216,13 @@ def check_known_keys(key: str, value: Mapping[str, Any], allowed: Iterable[str])
         for name in value
         if name not in allowed
     ]
+
+
+def check_https_url(key: str, value: Any) -> list[Problem]:
+    """An ``https://host[:port]`` URL, such as a Kubernetes API server's."""
+    if isinstance(value, str) and _HTTPS_URL.match(value):
+        return []
+    return [Problem(key, f"{value!r} is not valid; allowed values: an https:// URL such as 'https://127.0.0.1:6443'")]
+
+
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/[^\s]*)?$")

@@ -129,12 +129,12 @@ def _adopt_pending(stack: str) -> int:
 
 
 def _migrate(stack: str, source: str, backup_dir: Path | None) -> int:
-    from .migrate import MigrationError, migrate_stack
+    from .migrate import MigrationError, migrate_environment
     from .stack import Backend
 
     target = _backend()
     try:
-        migrate_stack(
+        migrate_environment(
             stack,
             find_engine(),
             Backend(source, target.passphrase),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from .engine import ROOT
+from .projects import APP, Project
 
 
 class PolicyRefusedError(RuntimeError):
@@ -27,8 +28,8 @@ class OfflineGate:
     Its own process: the evaluation runs under the Pulumi SDK's process-wide mock settings.
     """
 
-    def __init__(self, stack: str, config_file: Optional[Path] = None) -> None:
-        command = [sys.executable, "-m", "offline.policy_check", "--stack", stack]
+    def __init__(self, stack: str, config_file: Optional[Path] = None, project: Project = APP) -> None:
+        command = [sys.executable, "-m", "offline.policy_check", "--stack", stack, *project.gate_args(stack)]
         if config_file is not None:
             command += ["--stack-config", str(config_file)]
         self._process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -60,6 +61,6 @@ class OfflineGate:
             self._process.wait()
 
 
-def offline_gate(stack: str, config_file: Optional[Path] = None) -> None:
+def offline_gate(stack: str, config_file: Optional[Path] = None, project: Project = APP) -> None:
     """``make policy``'s gate over ``stack`` (or the config in ``config_file``); raise on a mandatory violation."""
-    OfflineGate(stack, config_file).wait()
+    OfflineGate(stack, config_file, project).wait()

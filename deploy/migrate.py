@@ -6,6 +6,10 @@ ciphertext stays readable and nothing is re-encrypted), a check that the target 
 source's resources, a backup of the moved state, then ``stack rm --force --preserve-config`` in the
 source: afterwards the stack lives in one backend only, and ``make up`` there changes nothing.
 
+:func:`migrate_environment` moves an environment: its platform stack first (``threetier-platform``,
+when the source has one), then the app stack, whose ``StackReference`` must resolve in the backend
+it lives in.
+
 Refused, with nothing changed: a source stack that is locked (an ``up`` running) or holds pending
 operations (an interrupted ``up``: ``make up`` adopts them first), and a target that already has
 the stack with resources.
@@ -26,7 +30,8 @@ from pulumi import automation as auto
 
 from .cli_failure import cli_output, masked
 from .engine import Engine
-from .stack import PROJECT, Backend, _run_cli, _workspace
+from .projects import APP, PLATFORM, Project
+from .stack import Backend, _run_cli, _workspace
 
 
 class MigrationError(RuntimeError):
@@ -51,33 +56,36 @@ def migrate_stack(
     *,
     backup_dir: Optional[Path] = None,
     on_output: Optional[Callable[[str], None]] = None,
+    project: Project = APP,
 ) -> Migrated:
-    """Move ``stack`` from ``source`` to ``target`` (see the module's docstring)."""
+    """Move ``stack`` of ``project`` from ``source`` to ``target`` (see the module's docstring)."""
     say = on_output or (lambda _line: None)
     if source.url == target.url:
         raise MigrationError(f"the source and the target are the same backend ({masked(source.url)})")
-    source_ws, target_ws = _workspace(engine, source), _workspace(engine, target)
+    source_ws = _workspace(engine, source, project=project)
+    target_ws = _workspace(engine, target, project=project)
+    what = "stack" if project is APP else "platform stack"
     moving = _state(source_ws, stack)
     present = _state(target_ws, stack)
     where, there = masked(source.url), masked(target.url)
     if moving is None:
         if present is not None:
-            say(f"stack {stack} is not in {where} but already in {there} ({len(_resources(present))} resources)")
+            say(f"{what} {stack} is not in {where} but already in {there} ({len(_resources(present))} resources)")
             return Migrated(0, None)
-        raise MigrationError(f"no stack {stack} in {where}: nothing to migrate")
-    if _locks(source, stack):
+        raise MigrationError(f"no {what} {stack} in {where}: nothing to migrate")
+    if _locks(source, stack, project):
         raise MigrationError(
-            f"stack {stack} is locked in {where} ({', '.join(_locks(source, stack))}): an up is running; "
+            f"{what} {stack} is locked in {where} ({', '.join(_locks(source, stack, project))}): an up is running; "
             "migrate once it has ended (a stale lock: `make state-unlock STACK=...`)"
         )
     if (moving.get("deployment") or {}).get("pending_operations"):
         raise MigrationError(
-            f"stack {stack} has pending operations of an interrupted up in {where}: "
+            f"{what} {stack} has pending operations of an interrupted up in {where}: "
             f"`make up STACK={stack}` adopts them first; nothing was moved"
         )
     if present is not None and len(_resources(present)) > 0:
         raise MigrationError(
-            f"{there} already has stack {stack} with {len(_resources(present))} resources; nothing was moved. "
+            f"{there} already has {what} {stack} with {len(_resources(present))} resources; nothing was moved. "
             f"Keep that one (`make up STACK={stack} BACKEND=postgres`), or remove it first "
             f"(`make down STACK={stack} BACKEND=postgres` destroys what it deployed)"
         )
@@ -90,13 +98,37 @@ def migrate_stack(
             f"the state imported into {there} differs from the one exported from {where}; the source is left "
             f"as it was (remove the copy with `pulumi stack rm {stack} --force --preserve-config` there)"
         )
-    backup = _backup(backup_dir, stack, moving) if backup_dir is not None else None
+    label = stack if project is APP else f"platform-{stack}"
+    backup = _backup(backup_dir, label, moving) if backup_dir is not None else None
     _cli(source_ws, "stack", "rm", "--force", "--yes", "--preserve-config", stack)
     count = len(_resources(moving))
-    say(f"moved stack {stack} ({count} resources, secrets still encrypted) from {where} to {there}")
+    say(f"moved {what} {stack} ({count} resources, secrets still encrypted) from {where} to {there}")
     if backup is not None:
         say(f"its state as it was exported is kept in {backup} (mode 0600)")
     return Migrated(count, backup)
+
+
+def migrate_environment(
+    stack: str,
+    engine: Engine,
+    source: Backend,
+    target: Backend,
+    *,
+    backup_dir: Optional[Path] = None,
+    on_output: Optional[Callable[[str], None]] = None,
+) -> list[Migrated]:
+    """Move environment ``stack``: its platform stack (when ``source`` has one), then its app stack.
+
+    The platform goes first: were it left behind, the app's next ``up`` in ``target`` could not
+    read it. A source with no platform stack (a standalone app) moves the app alone.
+    """
+    moved = []
+    if _state(_workspace(engine, source, project=PLATFORM), stack) is not None:
+        moved.append(
+            migrate_stack(stack, engine, source, target, backup_dir=backup_dir, on_output=on_output, project=PLATFORM)
+        )
+    moved.append(migrate_stack(stack, engine, source, target, backup_dir=backup_dir, on_output=on_output))
+    return moved
 
 
 def _cli(workspace: auto.Workspace, *args: str) -> str:
@@ -151,11 +183,11 @@ def _by_urn(state: dict[str, Any]) -> dict[str, Any]:
     return {str(r["urn"]): comparable([r.get("id"), r.get("inputs"), r.get("outputs")]) for r in _resources(state)}
 
 
-def _locks(backend: Backend, stack: str) -> list[str]:
-    """Lock files of ``stack`` in a file backend (other backends: the CLI checks them itself)."""
+def _locks(backend: Backend, stack: str, project: Project = APP) -> list[str]:
+    """Lock files of ``stack`` of ``project`` in a file backend (other backends: the CLI checks them itself)."""
     if not backend.url.startswith("file://"):
         return []
-    directory = Path(backend.url.removeprefix("file://")) / ".pulumi" / "locks" / "organization" / PROJECT / stack
+    directory = Path(backend.url.removeprefix("file://")) / ".pulumi" / "locks" / "organization" / project.name / stack
     return sorted(path.name for path in directory.glob("*.json")) if directory.is_dir() else []
 
 

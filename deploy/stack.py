@@ -31,17 +31,15 @@ import yaml
 from pulumi import automation as auto
 from semver import VersionInfo
 
-from components.program import three_tier_program
-
 from .cli_failure import masked
 from .engine import ROOT, Engine, required_cli_version
 from .gate import OfflineGate, PolicyRefusedError
 from .inline import run_inline
 from .pending import PendingCreate, adopt_pending_creates, pending_creates
+from .projects import APP, Project
 
 #: Passphrase of local stacks (README, "Commands"): their stack files carry its salt.
 DEFAULT_PASSPHRASE = "threetier-local"
-STACKS_DIR = ROOT / "stacks"
 POLICY_PACK = ROOT / "policy"
 PROJECT = "threetier"
 #: How an ``up`` is gated before the engine deploys anything (see :meth:`ProjectStack.up`).
@@ -84,6 +82,8 @@ class ProjectStack:
     on_output: Optional[Callable[[str], None]] = None
     #: ``up`` runs the program in this process (see the module's docstring), not ``__main__.py``.
     inline: bool = True
+    #: The project the stack belongs to (the app, or the platform).
+    project: Project = APP
 
     def up(
         self,
@@ -106,7 +106,7 @@ class ProjectStack:
         """
         if policy:
             options.setdefault("policy_packs", [str(POLICY_PACK)])
-            options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
+            options.setdefault("policy_pack_configs", [str(self.project.policy_config(self.name))])
 
         def automation_up(program: Optional[Callable[[], None]]) -> auto.UpResult:
             return self.stack.up(
@@ -142,7 +142,7 @@ class ProjectStack:
         assert command is not None
         assert work_dir is not None
         args = ["up", "--yes", "--skip-preview", "--stack", self.name, "--color", "never"]
-        args += ["--policy-pack", str(POLICY_PACK), "--policy-pack-config", str(policy_config(self.name))]
+        args += ["--policy-pack", str(POLICY_PACK), "--policy-pack-config", str(self.project.policy_config(self.name))]
         if config_file is not None:
             args += ["--config-file", str(config_file)]
 
@@ -183,7 +183,7 @@ class ProjectStack:
     ) -> _Result:
         """Gate, adopt pending creates, then ``run_up(program)`` (``None``: ``__main__.py``)."""
         if offline is None and policy and gate == "offline":
-            offline = OfflineGate(self.name, config_file)
+            offline = OfflineGate(self.name, config_file, self.project)
         try:
             with ThreadPoolExecutor(max_workers=1) as pool:
                 # The state is exported meanwhile (unless it just was), for an interrupted up's pending creates.
@@ -200,7 +200,7 @@ class ProjectStack:
                 if offline is not None and not inline:
                     offline.wait()
                 self.adopt_pending_creates(config_file=config_file, exported=exporting.result())
-            return run_up(gated_program(offline) if inline else None)
+            return run_up(gated_program(offline, self.project) if inline else None)
         except auto.CommandError as error:
             if offline is not None and offline.refused:
                 raise PolicyRefusedError(offline.output) from error
@@ -262,7 +262,7 @@ class ProjectStack:
     def preview(self, *, config_file: Optional[Path] = None, **options: Any) -> auto.PreviewResult:
         """``pulumi preview`` (same policy gate as ``up``)."""
         options.setdefault("policy_packs", [str(POLICY_PACK)])
-        options.setdefault("policy_pack_configs", [str(policy_config(self.name))])
+        options.setdefault("policy_pack_configs", [str(self.project.policy_config(self.name))])
         return self.stack.preview(
             color="never",
             on_output=self.on_output,
@@ -290,13 +290,14 @@ class ProjectStack:
         raise KeyError(f"stack {self.name} has no {resource_type} named {name}")
 
 
-def gated_program(gate: Optional[OfflineGate]) -> Callable[[], None]:
+def gated_program(gate: Optional[OfflineGate], project: Project = APP) -> Callable[[], None]:
     """The project's program, inline, registering nothing before ``gate`` (if any) has passed."""
+    run = project.load_program()
 
     def program() -> None:
         if gate is not None:
             gate.wait()
-        three_tier_program()
+        run()
 
     return program
 
@@ -330,6 +331,7 @@ def _workspace(
     backend: Backend,
     kubeconfig: Optional[Path] = None,
     extra_env: Optional[Mapping[str, str]] = None,
+    project: Project = APP,
 ) -> auto.LocalWorkspace:
     """The project's workspace in ``backend``, run by the engine's CLI."""
     if engine.cli is None:
@@ -343,7 +345,7 @@ def _workspace(
     if kubeconfig is not None:
         env["KUBECONFIG"] = str(kubeconfig)
     return auto.LocalWorkspace(
-        work_dir=str(ROOT), env_vars=env, pulumi_command=InstalledCli(engine.cli, required_cli_version())
+        work_dir=str(project.directory), env_vars=env, pulumi_command=InstalledCli(engine.cli, required_cli_version())
     )
 
 
@@ -356,14 +358,15 @@ def open_stack(
     extra_env: Optional[Mapping[str, str]] = None,
     on_output: Optional[Callable[[str], None]] = None,
     inline: bool = True,
+    project: Project = APP,
 ) -> ProjectStack:
-    """Select (or create) stack ``name`` of this project in ``backend``; the engine's CLI runs it.
+    """Select (or create) stack ``name`` of ``project`` (the app by default) in ``backend``; the engine's CLI runs it.
 
     ``inline``: ``up`` runs the program in this process (the default), else ``__main__.py``
     through the language host.
     """
-    stack = auto.Stack.create_or_select(name, _workspace(engine, backend, kubeconfig, extra_env))
-    return ProjectStack(name, stack, on_output, inline)
+    stack = auto.Stack.create_or_select(name, _workspace(engine, backend, kubeconfig, extra_env, project))
+    return ProjectStack(name, stack, on_output, inline, project)
 
 
 def make_up_engine_step(
@@ -375,18 +378,20 @@ def make_up_engine_step(
     on_error: Optional[Callable[[str], None]] = None,
     offline: Optional[OfflineGate] = None,
     config_file: Optional[Path] = None,
+    project: Project = APP,
 ) -> None:
     """``make up``'s engine step for stack ``name`` (:meth:`ProjectStack.apply`), from a cold start.
 
     The state is exported while the stack is selected (or created: then there is nothing to
     export yet, and it is exported after), one CLI run's time saved before the ``up``.
     ``offline``: the stack's gate, already started (else started here); ``config_file``: a copy of
-    the stack file to take the config from (``pulumi up --config-file``).
+    the stack file to take the config from (``pulumi up --config-file``); ``project``: the app, or
+    the platform (``make platform-up``).
     """
-    workspace = _workspace(engine, backend)
+    workspace = _workspace(engine, backend, project=project)
     with ThreadPoolExecutor(max_workers=1) as pool:
         exporting = pool.submit(_export_state, workspace, name)
-        stack = ProjectStack(name, auto.Stack.create_or_select(name, workspace), on_output)
+        stack = ProjectStack(name, auto.Stack.create_or_select(name, workspace), on_output, project=project)
         try:
             exported: Optional[dict[str, Any]] = exporting.result()
         except auto.CommandError:  # no such stack before create_or_select
@@ -394,12 +399,12 @@ def make_up_engine_step(
     stack.apply(on_error=on_error, exported=exported, offline=offline, config_file=config_file)
 
 
-def config_copy(stack: str, directory: Path, overrides: Mapping[str, Any]) -> Path:
-    """A copy of ``stacks/Pulumi.<stack>.yaml`` with ``overrides`` (full keys), for ``config_file=``.
+def config_copy(stack: str, directory: Path, overrides: Mapping[str, Any], project: Project = APP) -> Path:
+    """A copy of ``stacks/Pulumi.<stack>.yaml`` (``project``'s) with ``overrides`` (full keys), for ``config_file=``.
 
     The copy keeps the ``encryptionsalt``; the tracked file is left as it is.
     """
-    document = yaml.safe_load((STACKS_DIR / f"Pulumi.{stack}.yaml").read_text())
+    document = yaml.safe_load((project.directory / "stacks" / f"Pulumi.{stack}.yaml").read_text())
     document.setdefault("config", {}).update(overrides)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"Pulumi.{stack}.yaml"

@@ -3,15 +3,16 @@
     .venv/bin/python hack/benchmark_engine.py [--repeat 3]
 
 Needs `make cluster-up` (real node) and the engine (`python -m deploy`). One run, same cluster:
-- dev through `kubectl apply --server-side` of its rendered manifests + `kubectl rollout status`,
-  then `kubectl delete namespace --wait` (the baseline);
+- dev through `kubectl apply --server-side` of its rendered manifests (the platform stack's, then
+  the app's) + `kubectl rollout status`, then `kubectl delete namespace --wait` (the baseline);
 - dev through `make up`'s engine step (`hack/stack.sh apply`: `python -m deploy up`, the
   program inline, held until the policy pack has passed over it offline, `pulumi up
   --skip-preview` with the pack) into a fresh backend, a second (no-op) one, then
   `pulumi destroy`; and the same with a plain `pulumi up` (its own preview with the pack, then
-  the update); ratios to the baseline;
-- `make up STACK=s` (cluster check, up, verification) and `make verify STACK=s` for each stack,
-  `make down STACK=s` after;
+  the update); ratios to the baseline. The app deploys through dev's platform stack, deployed
+  before (untimed; hack/benchmark_platform.py measures it) and destroyed after;
+- `make up STACK=s` from nothing (cluster check, platform stack, up, verification) and `make verify
+  STACK=s` for each stack, `make down STACK=s` and `make platform-down STACK=s` after;
 - the frontend scaled 1 -> 5 -> 1 through a copy of the stack file and `pulumi up`, under a
   bounded probe loop on the node port (failed requests), and the cluster's peak memory meanwhile.
 Every figure is the median of ``--repeat`` runs (min and max shown).
@@ -39,11 +40,12 @@ from benchmark import PeakMemory  # type: ignore[import-not-found]  # noqa: E402
 
 from deploy import config_copy, find_engine  # noqa: E402
 from deploy.stack import DEFAULT_PASSPHRASE, policy_config  # noqa: E402
-from offline import evaluate_stack  # noqa: E402
+from offline import PulumiProject, evaluate_stack  # noqa: E402
 from offline.render import REDACTED, manifests, write_manifests  # noqa: E402
 
 KUBECONFIG = ROOT / ".toolchain" / "kubeconfig"
 KUBECTL = ROOT / ".toolchain" / "bin" / "kubectl"
+PY = str(ROOT / ".venv" / "bin" / "python")
 STACKS = ("dev", "staging", "prod")
 BEGIN, END = "<!-- engine: hack/benchmark_engine.py -->", "<!-- /engine -->"
 
@@ -92,8 +94,13 @@ class Bench:
         return self.run("pulumi", *args)
 
     def kubectl_deploy(self, stack: str) -> float:
-        """Apply the stack's rendered manifests (a fresh password in the Secret) and wait for every rollout."""
+        """Apply the stack's rendered manifests (a fresh password in the Secret) and wait for every rollout.
+
+        The platform stack's manifests first (namespace, quota, limits, deployer), then the app's.
+        """
         evaluation = evaluate_stack(stack)
+        platform = self.work / f"manifests-platform-{stack}"
+        write_manifests(manifests(PulumiProject.load(ROOT / "platform").evaluate(stack)), platform)
         out = self.work / f"manifests-{stack}"
         write_manifests(manifests(evaluation), out)
         for path in out.glob("*secret*.yaml"):
@@ -105,6 +112,7 @@ class Bench:
             path.write_text(yaml.safe_dump(manifest))
         namespace = str(evaluation.outputs["namespace"])
         start = time.perf_counter()
+        self.kubectl("apply", "--server-side", "-f", str(platform))
         self.kubectl("apply", "--server-side", "-f", str(out))
         for tier in ("frontend", "backend", "database"):
             self.kubectl("rollout", "status", f"deployment/{tier}", "-n", namespace, "--timeout=180s")
@@ -146,6 +154,7 @@ def engine_vs_kubectl(bench: Bench, repeat: int) -> dict[str, list[float]]:
     for _ in range(repeat):
         samples["apply"].append(bench.kubectl_deploy("dev"))
         samples["ns-delete"].append(bench.kubectl("delete", "namespace", "threetier-dev", "--wait=true"))
+        bench.run(PY, "-m", "deploy.platform", "up", "dev")  # the environment, untimed
         bench.pulumi("stack", "init", "dev")
         samples["first"].append(bench.make_up_engine_step("dev"))
         samples["noop"].append(bench.make_up_engine_step("dev"))
@@ -154,6 +163,7 @@ def engine_vs_kubectl(bench: Bench, repeat: int) -> dict[str, list[float]]:
         samples["noop-preview"].append(bench.pulumi_up("dev"))
         bench.pulumi("destroy", "--yes", "--stack", "dev")
         bench.pulumi("stack", "rm", "--yes", "--preserve-config", "dev")
+        bench.run(PY, "-m", "deploy.platform", "down", "dev")
     return samples
 
 
@@ -161,11 +171,12 @@ def make_figures(bench: Bench, repeat: int) -> dict[str, dict[str, list[float]]]
     """Make up / make verify / make down per stack."""
     figures: dict[str, dict[str, list[float]]] = {}
     for stack in STACKS:
-        figure = figures[stack] = {"up": [], "verify": [], "down": []}
+        figure = figures[stack] = {"up": [], "verify": [], "down": [], "platform-down": []}
         for _ in range(repeat):
             figure["up"].append(bench.run("make", "up", f"STACK={stack}"))
             figure["verify"].append(bench.run("make", "verify", f"STACK={stack}"))
             figure["down"].append(bench.run("make", "down", f"STACK={stack}"))
+            figure["platform-down"].append(bench.run("make", "platform-down", f"STACK={stack}"))
     return figures
 
 
@@ -186,6 +197,7 @@ def scaling_under_load(bench: Bench) -> tuple[float, int, int, int]:
         wait_for(lambda: frontend_pods() == 1, 120)
         loop.stop()
     bench.run("make", "down", "STACK=dev")
+    bench.run("make", "platform-down", "STACK=dev")
     return seconds, loop.requests, len(loop.failures), memory.peak
 
 
@@ -241,11 +253,15 @@ def section(repeat: int) -> list[str]:
         f"| `kubectl delete namespace --wait` | {median(ratio['ns-delete'])} | 1 | |",
         f"| `pulumi destroy` | {median(ratio['destroy'])} | {destroy / delete:.2f} x namespace delete | ≤ 1.5 x |",
         "",
-        "| stack | `make up` (cluster check, up, verification) | `make verify` | `make down` |",
-        "| --- | --- | --- | --- |",
+        "| stack | `make up` from nothing (cluster check, platform stack, up, verification) | `make verify` "
+        "| `make down` | `make platform-down` |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for stack, figure in stacks.items():
-        lines.append(f"| {stack} | {median(figure['up'])} | {median(figure['verify'])} | {median(figure['down'])} |")
+        lines.append(
+            f"| {stack} | {median(figure['up'])} | {median(figure['verify'])} | {median(figure['down'])} "
+            f"| {median(figure['platform-down'])} |"
+        )
     lines += [
         "",
         f"- dev's frontend 1 -> 5 -> 1 through a copy of the stack file and two `pulumi up`: {seconds:.1f} s; "

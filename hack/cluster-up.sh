@@ -73,11 +73,16 @@ loopback_args() {
   )
 }
 
+# --secure-port --kube-authorization: kube-apiserver with --authorization-mode=Node,RBAC (kwokctl's
+# default for Kubernetes >= 1.13, said here so no default or KWOK_* variable can turn it off): each
+# environment's deployer (docs/platform.md) is held to its Role by the API server itself. Every
+# component of this cluster authenticates with the admin certificate (O=system:masters).
 kwokctl_create() { # kwokctl_create [EXTRA FLAGS...]: the one create command (also shown by --dry-run)
   loopback_args
   kwokctl create cluster --name "$CLUSTER_NAME" --runtime binary \
     --kube-apiserver-port "$APISERVER_PORT" --etcd-port "$ETCD_PORT" --controller-port "$KWOK_PORT" \
     --kube-controller-manager-port "$KCM_PORT" --kube-scheduler-port "$SCHEDULER_PORT" \
+    --secure-port=true --kube-authorization=true \
     --etcd-binary "$TOOLCHAIN_BIN/etcd" \
     --kube-apiserver-binary "$TOOLCHAIN_BIN/kube-apiserver" \
     --kube-controller-manager-binary "$TOOLCHAIN_BIN/kube-controller-manager" \
@@ -341,6 +346,7 @@ YAML
 }
 
 main() {
+  close_inherited_fds # the daemons below outlive this script: they must not hold its caller's lock
   if [ "${1:-}" = "--dry-run" ]; then
     # What kwokctl would run for a new cluster: every binary is a local path, nothing is fetched.
     # A scratch name and workdir keep the real cluster out of it; no process is started.

@@ -10,7 +10,11 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 THREETIER_CACHE="${THREETIER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/threetier}"
 TOOLCHAIN_CACHE="$THREETIER_CACHE/toolchain"
-TOOLCHAIN_DIR="$REPO_ROOT/.toolchain"
+# Its physical path: a worktree whose .toolchain links to another clone's shares that clone's
+# cluster, and the node's kubelet must get the same root dir whichever clone (re)starts it (seen: a
+# kubelet restarted through the link could not tear down a pod's secret volume, "unlinkat ...:
+# device or resource busy", and the pod's namespace stayed Terminating).
+TOOLCHAIN_DIR="$(cd "$REPO_ROOT/.toolchain" 2>/dev/null && pwd -P || echo "$REPO_ROOT/.toolchain")"
 TOOLCHAIN_BIN="$TOOLCHAIN_DIR/bin"
 
 # Go settings shared by every build: never fetch another Go, keep module and build caches
@@ -46,6 +50,19 @@ have_tool() {
 }
 
 # --- processes started in the background (cluster and node) -------------------------------------
+
+# close_inherited_fds: close the descriptors 3-9 this shell inherited, before it starts daemons.
+# The cluster's processes (ours, and those kwokctl starts) outlive the command that started them;
+# run as `flock /tmp/threetier-cluster.lock make cluster-up`, they would inherit flock's descriptor
+# of the lock and hold the lock for as long as they run: every later `flock` waits forever (seen:
+# etcd, kube-apiserver, the kubelet, containerd... each with the lock open on fd 3).
+close_inherited_fds() {
+  local fd
+  for fd in 3 4 5 6 7 8 9; do
+    [ -e "/proc/$$/fd/$fd" ] && eval "exec $fd>&-"
+  done
+  return 0
+}
 
 # wait_for SECONDS DESCRIPTION CMD...: poll CMD (every 0.5 s) until it succeeds or the deadline passes
 wait_for() {

@@ -254,6 +254,7 @@ kube_proxy_synced() { # kube-proxy's healthz answers 200 once it has programmed 
 }
 
 main() {
+  close_inherited_fds # the node's daemons outlive this script: they must not hold its caller's lock
   require_root_and_packages
   mkdir -p "$NODE_STATE_DIR" "$RUN_DIR" "$LOG_DIR"
   local start=$SECONDS

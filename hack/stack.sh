@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make up / down / verify STACK=s: the real Pulumi engine against a cluster, gated by the policy pack.
 #
-#   up:     engine check -> cluster (the local one unless the stack sets threetier:kubeconfig) ->
+#   up:     engine check -> cluster (the local one unless the platform stack sets its kubeconfig) ->
+#           the environment's platform stack when it does not exist yet (platform-up) ->
 #           stack select/init -> the engine step (python -m deploy up, deploy/stack.py): the
 #           pending creates of an interrupted up adopted; pulumi up --skip-preview --policy-pack
 #           policy --policy-pack-config policy/config/s.json with the program inline, which
@@ -10,6 +11,9 @@
 #   apply:  up's engine step alone (no cluster start, no verification): what
 #           hack/benchmark_engine.py times
 #   down:   pulumi destroy, then pulumi stack rm --preserve-config (the tracked stack file stays)
+#   platform-up / platform-down: the environment's platform stack (platform/: namespace, quota,
+#           limits, the app's scoped deployer), deployed with admin credentials (deploy/platform.py);
+#           platform-down is refused while the app stack still deploys through it
 #   verify: python -m verify against the stack's outputs (or OUTPUTS=file.json) and the live cluster;
 #           VERIFY_TIMEOUT=s bounds how long a check waits for things to settle (default 60)
 #   unlock: pulumi cancel: removes the stack's locks, e.g. the stale one a killed `pulumi up` left
@@ -26,7 +30,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/state-env.sh"
 
-USAGE="usage: stack.sh up|apply|down|verify|unlock|migrate STACK"
+USAGE="usage: stack.sh up|apply|down|verify|unlock|migrate|platform-up|platform-down STACK"
 ACTION="${1:?$USAGE}"
 STACK="${2:?$USAGE}"
 [ -f "$REPO_ROOT/stacks/Pulumi.$STACK.yaml" ] || die "unknown stack '$STACK': no stacks/Pulumi.$STACK.yaml (known: $(ls "$REPO_ROOT/stacks" | sed -E 's/Pulumi\.(.*)\.yaml/\1/' | xargs))"
@@ -96,9 +100,9 @@ select_stack() {
   fi
 }
 
-stack_kubeconfig() { # the stack's configured kubeconfig, or the local cluster's
+stack_kubeconfig() { # the admin kubeconfig the environment's platform stack names, or the local cluster's
   local configured
-  configured=$(pulumi config get threetier:kubeconfig --stack "$STACK" 2>/dev/null || true)
+  configured=$("$PY" -m deploy.platform kubeconfig "$STACK")
   if [ -n "$configured" ]; then echo "$configured"; else echo "$CLUSTER_KUBECONFIG"; fi
 }
 
@@ -115,12 +119,13 @@ case "$ACTION" in
       "$REPO_ROOT/hack/cluster-up.sh"
       export KUBECONFIG="$CLUSTER_KUBECONFIG"
     fi
+    "$PY" -m deploy.platform ensure "$STACK" # the environment first, when it does not exist yet
     engine_step
     "$0" verify "$STACK"
     ;;
   apply)
-    # python -m deploy up checks the engine itself; a stack that sets threetier:kubeconfig deploys
-    # through an explicit provider, which ignores $KUBECONFIG.
+    # python -m deploy up checks the engine itself; the app deploys through the deployer's provider
+    # (its kubeconfig from the platform stack), which ignores $KUBECONFIG.
     cd "$REPO_ROOT"
     [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$CLUSTER_KUBECONFIG"
     engine_step
@@ -155,5 +160,15 @@ case "$ACTION" in
     cd "$REPO_ROOT"
     "$PY" -m deploy migrate "$STACK" --from "$LOCAL_BACKEND_URL" --backup-dir "$STATE_DIR/migrated"
     ;;
-  *) die "unknown action '$ACTION' (up, apply, down, verify, unlock, migrate)" ;;
+  platform-up | platform-down)
+    # The platform stack lives in the same backend as the app's (its StackReference resolves there).
+    require_engine
+    cd "$REPO_ROOT"
+    export KUBECONFIG="$(stack_kubeconfig)"
+    if [ "$ACTION" = platform-up ] && [ "$KUBECONFIG" = "$CLUSTER_KUBECONFIG" ]; then
+      "$REPO_ROOT/hack/cluster-up.sh"
+    fi
+    "$PY" -m deploy.platform "${ACTION#platform-}" "$STACK"
+    ;;
+  *) die "unknown action '$ACTION' (up, apply, down, verify, unlock, migrate, platform-up, platform-down)" ;;
 esac

@@ -9,6 +9,8 @@ uses them:
   :class:`Evaluation` (every registered resource's inputs and state, the stack outputs).
 - :class:`PulumiProject` / :func:`find_project`: a project on disk (``Pulumi.yaml``, stack
   files, ``__main__.py``), evaluated per stack; :func:`evaluate_stack` for the current one.
+- :class:`ReferencedStack`: the outputs a ``pulumi.StackReference`` reads under the mocks
+  (``ApiServerMocks(stacks=...)``; a project's neighbours fill them, :meth:`PulumiProject.mocks`).
 - :func:`manifests`: an evaluation's Kubernetes objects as manifests, secrets redacted
   (``python -m offline.render --stack dev`` writes them).
 """
@@ -18,6 +20,7 @@ from .evaluate import evaluate_stack, stack_config
 from .manifests import REDACTED, manifest_of, manifests, write_manifests
 from .project import PulumiProject, find_project
 from .recording import Evaluation, RecordingMonitor, RegisteredResource, evaluate_program
+from .stack_references import ReferencedStack, UnknownStackError, diy_stack_name
 
 __all__ = [
     "REDACTED",
@@ -26,7 +29,10 @@ __all__ = [
     "Evaluation",
     "PulumiProject",
     "RecordingMonitor",
+    "ReferencedStack",
     "RegisteredResource",
+    "UnknownStackError",
+    "diy_stack_name",
     "evaluate_program",
     "evaluate_stack",
     "find_project",

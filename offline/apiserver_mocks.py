@@ -3,8 +3,10 @@
 What a real create returns beyond the inputs: default namespace, uid, resourceVersion;
 a Service's cluster IP from the service CIDR, node ports allocated from 30000-32767 (and a
 pinned one rejected when out of range or already taken), LoadBalancer ingress; a
-Deployment's defaults and ready status; a Secret's ``stringData`` folded into ``data``;
-``RandomPassword.result``. Each mocks instance is one fresh cluster.
+Deployment's defaults and ready status; a Secret's ``stringData`` folded into ``data``; a
+service-account-token Secret filled as the token controller does (refused when its ServiceAccount
+does not exist); ``RandomPassword.result``; and, for the engine, the outputs of the stacks a
+``pulumi.StackReference`` reads (``stacks``). Each mocks instance is one fresh cluster.
 """
 
 from __future__ import annotations
@@ -21,6 +23,16 @@ from typing import Any, Optional, TypeAlias, TypeVar
 import pulumi
 
 from .allocators import FirstFreeAllocator, RangeExhaustedError
+from .secret_values import is_secret_value, unwrap_secret, wrap_secret
+from .stack_references import STACK_REFERENCE_TYPE, ReferencedStack, stack_reference_state
+
+__all__ = [
+    "ApiServerMocks",
+    "ApiServerRejectionError",
+    "ReferencedStack",
+    "is_secret_value",
+    "unwrap_secret",
+]
 
 IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 AllocatedT = TypeVar("AllocatedT", IPAddress, int)
@@ -32,9 +44,9 @@ NODE_PORT_RANGE = (30000, 32767)
 #: TEST-NET-2 (RFC 5737): documentation addresses, never routed anywhere.
 LOAD_BALANCER_POOL = ipaddress.ip_network("198.51.100.0/24")
 
-# Secret values arrive wrapped like this in mock inputs (pulumi.runtime.rpc).
-_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
+#: The CA a token Secret carries under the mocks (an emulated cluster has no real one).
+EMULATED_CA_PEM = "-----BEGIN CERTIFICATE-----\nZW11bGF0ZWQgY2x1c3RlciBDQQ==\n-----END CERTIFICATE-----\n"
 
 _CLUSTER_SCOPED_KINDS = {"Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass"}
 
@@ -43,21 +55,19 @@ class ApiServerRejectionError(Exception):
     """The emulated API server refused an object (e.g. ``422 Invalid``: port already allocated)."""
 
 
-def is_secret_value(value: Any) -> bool:
-    """True for a value Pulumi marked secret (as it arrives in mock inputs)."""
-    return isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG_VALUE
-
-
-def unwrap_secret(value: Any) -> Any:
-    """The plain value inside a secret wrapper (or ``value`` itself)."""
-    return value["value"] if is_secret_value(value) else value
-
-
 class ApiServerMocks(pulumi.runtime.Mocks):
     """Mocks for ``pulumi.runtime.set_mocks`` emulating a fresh Kubernetes API server."""
 
-    def __init__(self, *, node_port_range: tuple[int, int] = NODE_PORT_RANGE, preview: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        node_port_range: tuple[int, int] = NODE_PORT_RANGE,
+        preview: bool = False,
+        stacks: Optional[dict[str, ReferencedStack]] = None,
+    ) -> None:
         self.node_port_range = node_port_range
+        #: Stacks a ``pulumi.StackReference`` may read, by name (see :mod:`offline.stack_references`).
+        self.stacks: dict[str, ReferencedStack] = dict(stacks or {})
         #: Preview (dry run): objects are validated and defaulted but pinned node ports are not
         #: reserved, as nothing is created yet (policy packs judge a stack at this stage).
         self.preview = preview
@@ -74,11 +84,16 @@ class ApiServerMocks(pulumi.runtime.Mocks):
         self._lb_ips: FirstFreeAllocator[IPAddress] = FirstFreeAllocator(LOAD_BALANCER_POOL.hosts())
         #: (type, name) of every resource created, in order: tests assert "nothing registered".
         self.created: list[tuple[str, str]] = []
+        #: (kind, object id) of every Kubernetes object created.
+        self._objects: set[tuple[str, str]] = set()
 
     # -- pulumi.runtime.Mocks -------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict[Any, Any]]:
         """Return the id and state the provider would report after a create."""
         self.created.append((args.typ, args.name))
+        if args.typ == STACK_REFERENCE_TYPE:
+            name = str(args.resource_id or args.inputs.get("name"))
+            return name, stack_reference_state(name, self.stacks)
         if args.typ == "random:index/randomPassword:RandomPassword":
             return f"{args.name}-id", {**args.inputs, "result": _random_password(args.inputs)}
         if not args.typ.startswith("kubernetes:") or args.typ == "pulumi:providers:kubernetes":
@@ -108,9 +123,29 @@ class ApiServerMocks(pulumi.runtime.Mocks):
             _default_deployment(obj)
         elif kind == "Secret":
             _fold_string_data(obj)
+            if obj.get("type") == SERVICE_ACCOUNT_TOKEN:
+                self._fill_token(object_id, obj)
         elif kind == "Namespace":
             obj["status"] = {"phase": "Active"}
+        self._objects.add((kind, object_id))
         return object_id, obj
+
+    def _fill_token(self, object_id: str, obj: dict[str, Any]) -> None:
+        """What the token controller does to a service-account-token Secret: a token, the cluster CA, the namespace."""
+        metadata = obj["metadata"]
+        account = (metadata.get("annotations") or {}).get("kubernetes.io/service-account.name")
+        if ("ServiceAccount", f"{metadata['namespace']}/{account}") not in self._objects:
+            raise ApiServerRejectionError(
+                f'Secret "{object_id}" names ServiceAccount "{account}", which does not exist in namespace '
+                f'"{metadata["namespace"]}": the token controller deletes such a Secret instead of filling it'
+            )
+        data = {
+            "token": f"emulated.{secrets.token_urlsafe(24)}.token",
+            "ca.crt": EMULATED_CA_PEM,
+            "namespace": metadata["namespace"],
+        }
+        # pulumi-kubernetes marks every Secret's data secret.
+        obj["data"] = wrap_secret({key: base64.b64encode(value.encode()).decode() for key, value in data.items()})
 
     def _create_service(self, object_id: str, obj: dict[str, Any]) -> None:
         spec = obj.setdefault("spec", {})
@@ -226,7 +261,7 @@ def _fold_string_data(obj: dict[str, Any]) -> None:
     secret = is_secret_value(string_data)
     plain = unwrap_secret(string_data)
     data = {key: base64.b64encode(str(unwrap_secret(value)).encode()).decode() for key, value in plain.items()}
-    obj["data"] = {_SECRET_SIG_KEY: _SECRET_SIG_VALUE, "value": data} if secret else data
+    obj["data"] = wrap_secret(data) if secret else data
 
 
 def _random_password(inputs: dict[str, Any]) -> str:

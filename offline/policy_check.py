@@ -8,7 +8,8 @@ Project-specific: the gate is this repository's ``policy.gate`` (not part of the
 library) with the policy configs in ``<project>/policy/config/<stack>.json``; run it from the
 repository.
 
-Usage: ``python -m offline.policy_check --stack dev [--config policy/config/dev.json] [--stack-config COPY]``
+Usage: ``python -m offline.policy_check --stack dev [--config policy/config/dev.json] [--stack-config COPY]
+[--project-dir platform]`` (the platform stacks: ``--project-dir platform --config policy/config/platform.json``)
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import yaml
 
 from components import ConfigError
 
-from .apiserver_mocks import ApiServerMocks, ApiServerRejectionError
-from .evaluate import evaluate_stack, stack_config
-from .project import find_project
-from .recording import Evaluation, evaluate_program
+from .apiserver_mocks import ApiServerRejectionError
+from .evaluate import evaluate_stack
+from .project import PulumiProject, find_project
+from .recording import Evaluation, RegisteredResource, evaluate_program
+from .stack_references import UnknownStackError
 
 try:
-    from policy.gate import GateReport, GateResource, gate_exit_status, run_gate
+    from policy.gate import GateProvider, GateReport, GateResource, gate_exit_status, run_gate
 except ImportError as error:
     raise ImportError(
         "offline.policy_check runs the threetier repository's policy gate (policy/gate), which the installed "
@@ -43,10 +45,29 @@ def policy_config_dir() -> Path:
 
 
 def gate_resources(evaluation: Evaluation) -> list[GateResource]:
-    """Every registered resource as the engine describes it to analyzers."""
+    """Every registered resource as the engine describes it to analyzers, with its provider."""
     return [
-        GateResource(type=r.type, urn=r.urn, name=r.name, props=r.inputs, parent=r.parent) for r in evaluation.resources
+        GateResource(type=r.type, urn=r.urn, name=r.name, props=r.inputs, parent=r.parent, provider=gate_provider(r))
+        for r in evaluation.resources
     ]
+
+
+def gate_provider(resource: RegisteredResource) -> Optional[GateProvider]:
+    """The provider of a custom resource as the engine names it: its own, or the package's default one.
+
+    The engine registers a default provider per package (``default_<version>``); a name starting
+    with ``default`` is how analyzers tell it apart (policy ``explicit-provider``).
+    """
+    if not resource.custom or resource.type.startswith("pulumi:providers:"):
+        return None
+    if resource.provider:
+        urn = resource.provider.rsplit("::", 1)[0]
+        qualified_type, name = urn.split("::")[-2:]
+        return GateProvider(type=qualified_type.rsplit("$", 1)[-1], urn=urn, name=name)
+    package = resource.type.split(":", 1)[0]
+    stack_prefix = resource.urn.split("::", 2)
+    urn = f"{stack_prefix[0]}::{stack_prefix[1]}::pulumi:providers:{package}::default"
+    return GateProvider(type=f"pulumi:providers:{package}", urn=urn, name="default")
 
 
 def check_stack(stack: str, overrides: Optional[Mapping[str, Any]] = None, config: Optional[Path] = None) -> GateReport:
@@ -58,10 +79,27 @@ def check_stack(stack: str, overrides: Optional[Mapping[str, Any]] = None, confi
     return run_gate(gate_resources(evaluation), config or policy_config_dir() / f"{stack}.json")
 
 
-def check_program(program: Callable[[], None], stack: str) -> GateReport:
-    """Judge any Pulumi program (evaluated as a preview under the mocks) with ``stack``'s policy config."""
-    evaluation = evaluate_program(program, stack=stack, config=stack_config(stack), mocks=ApiServerMocks(preview=True))
-    return run_gate(gate_resources(evaluation), policy_config_dir() / f"{stack}.json")
+def check_program(
+    program: Callable[[], None],
+    stack: str,
+    *,
+    project_dir: Optional[Path] = None,
+    config: Optional[Path] = None,
+) -> GateReport:
+    """Judge any Pulumi program (evaluated as a preview under the mocks) with ``stack``'s policy config.
+
+    The program runs with the stack's config of the current project (or ``project_dir``'s), and is
+    judged with ``policy/config/<stack>.json`` (or ``config``).
+    """
+    project = PulumiProject.load(project_dir) if project_dir is not None else find_project()
+    evaluation = evaluate_program(
+        program,
+        stack=stack,
+        config=project.config(stack),
+        project=project.name,
+        mocks=project.mocks(stack, preview=True),
+    )
+    return run_gate(gate_resources(evaluation), config or policy_config_dir() / f"{stack}.json")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -74,14 +112,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         type=Path,
         help="a copy of the stack file to take the config from (as `pulumi up --config-file`)",
     )
+    parser.add_argument("--project-dir", type=Path, help="directory of Pulumi.yaml (default: found from the cwd)")
     options = parser.parse_args(argv)
     try:
         overrides = (
             (yaml.safe_load(options.stack_config.read_text()) or {}).get("config") if options.stack_config else None
         )
         # Evaluate first: a stack that cannot even be evaluated never reaches the pack.
-        evaluation = evaluate_stack(options.stack, overrides, preview=True)
-    except (FileNotFoundError, ConfigError, ApiServerRejectionError) as error:
+        evaluation = evaluate_stack(options.stack, overrides, preview=True, project_dir=options.project_dir)
+    except (FileNotFoundError, ConfigError, ApiServerRejectionError, UnknownStackError) as error:
         print(f"stack {options.stack} cannot be evaluated: {error}", file=sys.stderr)
         return 2
     config = options.config or policy_config_dir() / f"{options.stack}.json"

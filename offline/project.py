@@ -1,7 +1,9 @@
 """A Pulumi project on disk (``Pulumi.yaml``, stack files, main program), evaluated under the mocks.
 
 Works for any Python Pulumi project: this repo's stacks, ``examples/cache_app`` or another
-program that depends on the components. :func:`find_project` picks the project a bare command
+program that depends on the components. A program that reads another project's stack
+(``pulumi.StackReference``) gets the outputs of that project's program when the project lies in a
+subdirectory (this repo's ``platform/``). :func:`find_project` picks the project a bare command
 means: the nearest ``Pulumi.yaml`` from the working directory up, else the checkout this
 package runs from.
 """
@@ -22,6 +24,7 @@ import yaml
 
 from .apiserver_mocks import ApiServerMocks
 from .recording import Evaluation, evaluate_program
+from .stack_references import ReferencedStack, diy_stack_name
 
 PROJECT_FILE_NAME = "Pulumi.yaml"
 
@@ -101,14 +104,45 @@ class PulumiProject:
         preview: bool = False,
         mocks: Optional[pulumi.runtime.Mocks] = None,
     ) -> Evaluation:
-        """Evaluate the program for ``stack`` (its stack file's config) under ``mocks`` (a fresh cluster by default)."""
+        """Evaluate the program for ``stack`` (its stack file's config) under ``mocks``.
+
+        By default a fresh cluster that also knows the stacks of the projects beside this one
+        (:meth:`mocks`).
+        """
         return evaluate_program(
             self.run_program,
             stack=stack,
             config=self.config(stack, overrides),
             project=self.name,
-            mocks=mocks or ApiServerMocks(preview=preview),
+            mocks=mocks or self.mocks(stack, preview=preview),
         )
+
+    def mocks(self, stack: str, *, preview: bool = False) -> ApiServerMocks:
+        """A fresh emulated cluster for ``stack``, its stack references answered by :meth:`referenced_stacks`."""
+        return ApiServerMocks(preview=preview, stacks=self.referenced_stacks(stack))
+
+    def neighbours(self) -> list[PulumiProject]:
+        """The projects in this one's subdirectories (e.g. ``platform/``), whose stacks its program may reference."""
+        return [
+            PulumiProject.load(path.parent)
+            for path in sorted(self.directory.glob(f"*/{PROJECT_FILE_NAME}"))
+            if not path.parent.name.startswith(".")
+        ]
+
+    def referenced_stacks(self, stack: str) -> dict[str, ReferencedStack]:
+        """The stack of the same name of every :meth:`neighbours` project, as a StackReference reads it.
+
+        Each is evaluated (deployed, not a preview) under a cluster of its own; its outputs are keyed
+        ``organization/<project>/<stack>``, the name a DIY backend gives it.
+        """
+        referenced: dict[str, ReferencedStack] = {}
+        for project in self.neighbours():
+            if stack in project.stacks():
+                evaluation = project.evaluate(stack)
+                referenced[diy_stack_name(project.name, stack)] = ReferencedStack(
+                    evaluation.outputs, frozenset(evaluation.secret_outputs)
+                )
+        return referenced
 
     def _full_keys(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {key if ":" in key else f"{self.name}:{key}": value for key, value in values.items()}

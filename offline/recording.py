@@ -36,6 +36,8 @@ class RegisteredResource:
     inputs: dict[str, Any]
     #: State returned by the emulated API server.
     state: dict[str, Any]
+    #: The provider it was registered with (``<provider URN>::<id>``); empty: the package's default provider.
+    provider: str = ""
 
 
 @dataclass
@@ -87,6 +89,7 @@ class RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     inputs=self._tap.last_inputs(),
                     state=dict(registered.state),
+                    provider=request.provider,
                 )
             )
         return response

@@ -1,5 +1,10 @@
 """CLI: ``python -m verify --stack dev [--outputs file.json] [--kubeconfig PATH] [--json] [--dns-server host:port]``.
 
+``--kubeconfig`` is what the verifier reads the cluster with (the admin's, by default
+``$KUBECONFIG``); the ``access`` checks ask as the environment's deployer, whose kubeconfig comes
+from ``--deployer-kubeconfig PATH`` or else from the secret ``kubeconfig`` output of the platform
+stack the stack names (``platformStack``), read into memory through ``pulumi stack output``.
+
 Exit status 0 only when no check failed (skipped checks are shown with their reason); 2 on bad
 input (missing outputs, unusable kubeconfig).
 """
@@ -13,6 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+import yaml
+
+from .access import AccessReviewer, DeployerKubeconfigError, LiveAccessReviewer, deployer_kubeconfig_from_stack
 from .cluster import LiveCluster
 from .model import StackOutputs, Status
 from .report import print_table, to_json
@@ -52,6 +60,20 @@ def connect(kubeconfig: Optional[str], context: Optional[str]) -> LiveCluster:
         raise UsageError(f"cannot use kubeconfig {kubeconfig or '$KUBECONFIG/~/.kube/config'}: {error}") from error
 
 
+def deployer_identity(
+    outputs: StackOutputs, kubeconfig_file: Optional[Path]
+) -> tuple[Optional[AccessReviewer], Optional[str]]:
+    """The deployer to ask as (access checks), or None and why there is none."""
+    try:
+        if kubeconfig_file is not None:
+            return LiveAccessReviewer(yaml.safe_load(kubeconfig_file.read_text())), None
+        if outputs.platform_stack:
+            return LiveAccessReviewer(deployer_kubeconfig_from_stack(outputs.platform_stack)), None
+    except (DeployerKubeconfigError, OSError, yaml.YAMLError, ValueError, TypeError) as error:
+        return None, f"cannot read the deployer's kubeconfig: {error}"
+    return None, "the stack names no platform stack (platformStack) and no --deployer-kubeconfig was given"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Verify one deployed stack; print a table or JSON; exit 1 on any failed check."""
     parser = argparse.ArgumentParser(prog="python -m verify", description="Post-deploy verification of a stack.")
@@ -67,6 +89,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         default="default",
         help="namespace of the probe pod that stands for a pod outside the stack (isolation checks)",
     )
+    parser.add_argument(
+        "--deployer-kubeconfig",
+        type=Path,
+        help="kubeconfig of the environment's deployer for the access checks (default: the platform stack's output)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
     options = parser.parse_args(argv)
 
@@ -76,6 +103,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (UsageError, ValueError) as error:
         print(f"verify: {error}", file=sys.stderr)
         return 2
+    deployer, deployer_unavailable = deployer_identity(outputs, options.deployer_kubeconfig)
     results = verify(
         outputs,
         cluster,
@@ -85,6 +113,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             probe_image=options.probe_image,
             outside_namespace=options.outside_namespace,
         ),
+        deployer=deployer,
+        deployer_unavailable=deployer_unavailable,
     )
     if options.json:
         print(to_json(options.stack, results))

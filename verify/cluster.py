@@ -49,6 +49,9 @@ class ClusterView(Protocol):
     def network_policies(self, namespace: str) -> list[Obj]:
         """The NetworkPolicies of ``namespace``."""
 
+    def namespaces(self) -> list[Obj]:
+        """Every Namespace."""
+
     def close(self) -> None:
         """Remove what the checks created (probe pods)."""
 
@@ -135,6 +138,10 @@ class LiveCluster:
         """The NetworkPolicies of ``namespace``."""
         found = self._networking.list_namespaced_network_policy(namespace)
         return [self._serialize(item) for item in found.items]
+
+    def namespaces(self) -> list[Obj]:
+        """Every Namespace."""
+        return [self._serialize(item) for item in self._core.list_namespace().items]
 
     def run_probe(self, namespace: str, command: list[str], image: str, timeout: float) -> tuple[Optional[bool], str]:
         """Run ``command`` in this verification's probe pod of ``namespace`` (one pod, reused by every check)."""
@@ -254,7 +261,8 @@ class RecordedCluster:
     """API objects recorded from a live cluster (a JSON file), for unit tests of the checks.
 
     Format: ``{"services": [...], "deployments": [...], "endpointSlices": [...], "pods": [...],
-    "nodes": [...], "networkPolicies": [...]}``, each a list of objects as the API returns them.
+    "nodes": [...], "networkPolicies": [...], "namespaces": [...]}``, each a list of objects as the API
+    returns them.
     """
 
     def __init__(self, recording: Obj) -> None:
@@ -307,6 +315,10 @@ class RecordedCluster:
         return [
             obj for obj in self.recording.get("networkPolicies", []) if obj["metadata"].get("namespace") == namespace
         ]
+
+    def namespaces(self) -> list[Obj]:
+        """The recorded Namespaces."""
+        return list(self.recording.get("namespaces", []))
 
     def run_probe(self, namespace: str, command: list[str], image: str, timeout: float) -> tuple[Optional[bool], str]:
         """Recordings run no pods."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from .access import AccessReviewer
 from .cluster import ClusterView, Obj, is_simulated
 from .model import CheckResult, StackOutputs, Status, TierExport
 
@@ -24,6 +25,10 @@ class CheckContext:
     probe_image: str = "busybox:1.36.1"
     #: Namespace of the probe pod that stands for "a pod outside the stack's namespace".
     outside_namespace: str = "default"
+    #: The environment's deployer, asked what it may do (access checks); None: see deployer_unavailable.
+    deployer: Optional[AccessReviewer] = None
+    #: Why there is no deployer to ask as.
+    deployer_unavailable: Optional[str] = None
 
     def data_plane_reason(self) -> Optional[str]:
         """Why no real traffic can flow, or None when at least one node runs real pods."""

@@ -124,6 +124,8 @@ class StackOutputs:
     tiers: dict[str, TierExport]
     cluster_domain: str = "cluster.local"
     isolation: Optional[NetworkIsolation] = None
+    #: The platform stack whose deployer deployed this one (``platformStack``), if any.
+    platform_stack: Optional[str] = None
 
     @classmethod
     def from_json(cls, stack: str, outputs: Mapping[str, Any]) -> StackOutputs:
@@ -141,6 +143,7 @@ class StackOutputs:
             tiers=tiers,
             cluster_domain=str(outputs.get("clusterDomain") or "cluster.local"),
             isolation=NetworkIsolation.from_output(policies) if isinstance(policies, Mapping) else None,
+            platform_stack=str(outputs["platformStack"]) if outputs.get("platformStack") else None,
         )
 
     def tier_by_service(self, namespace: str, service: str) -> Optional[TierExport]:

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
+from .access import AccessReviewer
 from .checks import STACK_CHECKS, TIER_CHECKS
 from .cluster import ClusterView
 from .context import CheckContext
@@ -26,11 +27,19 @@ class VerifyOptions:
     outside_namespace: str = "default"
 
 
-def verify(outputs: StackOutputs, cluster: ClusterView, options: VerifyOptions = VerifyOptions()) -> list[CheckResult]:
+def verify(
+    outputs: StackOutputs,
+    cluster: ClusterView,
+    options: VerifyOptions = VerifyOptions(),
+    *,
+    deployer: Optional[AccessReviewer] = None,
+    deployer_unavailable: Optional[str] = None,
+) -> list[CheckResult]:
     """Every check's result: per tier (tier, then check order), then the stack-wide checks.
 
     Independent checks run concurrently, each with its own deadline; probe pods the checks
-    created are removed before this returns.
+    created are removed before this returns. ``cluster`` reads with the verifier's own (admin)
+    credentials; the access checks ask as ``deployer`` (or report ``deployer_unavailable``).
     """
     ctx = CheckContext(
         outputs=outputs,
@@ -39,6 +48,8 @@ def verify(outputs: StackOutputs, cluster: ClusterView, options: VerifyOptions =
         settle_timeout=options.settle_timeout,
         probe_image=options.probe_image,
         outside_namespace=options.outside_namespace,
+        deployer=deployer,
+        deployer_unavailable=deployer_unavailable,
     )
 
     def tier_results(tier: TierExport) -> list[CheckResult]:

@@ -6,11 +6,12 @@ serving the policy SDK's analyzer on a loopback port), configures it from a
 ``Analyze`` and the whole stack through ``AnalyzeStack``.
 """
 
-from .analyzer import GateResource, PolicyPackServer, run_gate
+from .analyzer import GateProvider, GateResource, PolicyPackServer, run_gate
 from .config import PolicyConfigError
 from .report import GateReport, Violation, format_report, gate_exit_status
 
 __all__ = [
+    "GateProvider",
     "GateReport",
     "GateResource",
     "PolicyConfigError",

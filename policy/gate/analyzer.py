@@ -22,6 +22,19 @@ PACK_DIR = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
+class GateProvider:
+    """The provider a resource is registered with, as the engine describes it to analyzers."""
+
+    type: str
+    urn: str
+    name: str
+
+    def message(self) -> analyzer_pb2.AnalyzerProviderResource:
+        """The analyzer protocol's form (properties left out: a provider's may hold credentials)."""
+        return analyzer_pb2.AnalyzerProviderResource(type=self.type, urn=self.urn, name=self.name)
+
+
+@dataclass(frozen=True)
 class GateResource:
     """A resource as the engine describes it to analyzers."""
 
@@ -31,6 +44,7 @@ class GateResource:
     props: Mapping[str, Any]
     parent: str = ""
     dependencies: list[str] = field(default_factory=list)
+    provider: Optional[GateProvider] = None
 
     def label(self) -> str:
         """``kubernetes:core/v1:Service: threetier-frontend``, as pulumi preview names resources."""
@@ -97,7 +111,11 @@ class PolicyPackServer:
         labels = {r.urn: r.label() for r in resources}
         for resource in resources:
             request = analyzer_pb2.AnalyzeRequest(
-                type=resource.type, properties=_struct(resource.props), urn=resource.urn, name=resource.name
+                type=resource.type,
+                properties=_struct(resource.props),
+                urn=resource.urn,
+                name=resource.name,
+                provider=resource.provider.message() if resource.provider else None,
             )
             self._collect(report, self._stub.Analyze(request).diagnostics, labels, default_urn=resource.urn)
         stack_request = analyzer_pb2.AnalyzeStackRequest(
@@ -109,6 +127,7 @@ class PolicyPackServer:
                     name=r.name,
                     parent=r.parent,
                     dependencies=r.dependencies,
+                    provider=r.provider.message() if r.provider else None,
                 )
                 for r in resources
             ]

@@ -11,6 +11,7 @@ from .probes import probes_on_stateless_tiers
 from .resources import container_resources
 from .secrets import no_plaintext_secrets_in_env, secrets_as_files
 from .stack import ha_stateless_tiers, no_dead_services, unique_node_ports
+from .tenancy import explicit_provider, namespaces_have_quota_and_limits, no_cluster_scoped_resources, no_namespaces
 
 PACK_NAME = "threetier-policies"
 
@@ -29,9 +30,13 @@ def build_policies() -> list[Policy]:
         recommended_labels,
         no_plaintext_secrets_in_env,
         secrets_as_files,
+        no_cluster_scoped_resources,
+        no_namespaces,
+        explicit_provider,
         no_dead_services,
         ha_stateless_tiers,
         unique_node_ports,
+        namespaces_have_quota_and_limits,
     ]
 
 

@@ -1,14 +1,16 @@
 """The project's stacks deployed through the real Pulumi engine, once per test session.
 
-``dev`` is deployed the way users deploy it, ``make up STACK=dev`` (policy pack, ``pulumi up``,
-then the verification table); ``staging`` and ``prod`` through the Automation API
-(:mod:`deploy.stack`: staging's program through the language host, as a plain ``pulumi up``
-runs it, prod's inline, as ``make up`` runs it); all three side by side, into a state backend of
-the session's own: a table of its own on the shared PostgreSQL server (``make state-up``), as a
-team keeps its stacks, dropped at the end. Tests that change a deployment put it back. The session
-destroys what is still deployed at its end (a disruptive test tears ``dev`` down with ``make down``
-first). Without the whole engine, every test that needs a deployment reports *skipped*, naming
-the missing parts.
+``dev`` is deployed the way users deploy it, ``make up STACK=dev`` (its platform stack first, as
+it does not exist yet; policy pack, ``pulumi up``, then the verification table); ``staging`` and
+``prod`` through the Automation API (:mod:`deploy.stack`: their platform stacks first, then
+staging's program through the language host, as a plain ``pulumi up`` runs it, prod's inline, as
+``make up`` runs it); all three side by side, into a state backend of the session's own: a table of
+its own on the shared PostgreSQL server (``make state-up``), as a team keeps its stacks, dropped at
+the end; the app stacks' StackReferences resolve there. Tests that change a deployment put it back.
+The session destroys what is still deployed at its end, app stacks first, then their platform
+stacks (a disruptive test tears ``dev`` down with ``make down`` and ``make platform-down`` first).
+Without the whole engine, every test that needs a deployment reports *skipped*, naming the
+missing parts.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from typing import Any
 import pytest
 
 from deploy import Backend, Engine, ProjectStack, find_engine, open_stack
-from deploy.stack import PROJECT
+from deploy.projects import APP, PLATFORM, Project
+from deploy.stack import PROJECT, config_copy
 
 from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, probe_image, unexpected_skips
 from .state_server import StateServer, session_table
@@ -78,6 +81,8 @@ class Deployments:
     _deployed: dict[str, Deployed] = field(default_factory=dict)
     #: Every stack an ``up`` was started for and not torn down since, deployed or not: destroyed at the end.
     _started: dict[str, ProjectStack] = field(default_factory=dict)
+    #: The platform stacks of the session's environments, destroyed after the app stacks.
+    platforms: dict[str, ProjectStack] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _started_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -93,8 +98,10 @@ class Deployments:
             "THREETIER_STATE_TABLE": self.table,
         }
 
-    def open(self, name: str, backend: Backend | None = None, *, inline: bool = True) -> ProjectStack:
-        """Stack ``name`` in this session's backend (or ``backend``), its CLI output recorded.
+    def open(
+        self, name: str, backend: Backend | None = None, *, inline: bool = True, project: Project = APP
+    ) -> ProjectStack:
+        """Stack ``name`` of ``project`` in this session's backend (or ``backend``), its CLI output recorded.
 
         ``inline``: its ``up`` runs the program in this process, as ``make up`` does; else
         ``__main__.py`` through the language host, as a plain ``pulumi up`` does.
@@ -106,6 +113,7 @@ class Deployments:
             kubeconfig=kubeconfig_path(),
             on_output=self.output.append,
             inline=inline,
+            project=project,
         )
 
     def make(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -125,6 +133,17 @@ class Deployments:
         )
         self.output.append(completed.stdout + completed.stderr)
         return completed
+
+    def platform(self, name: str, backend: Backend | None = None) -> ProjectStack:
+        """Platform stack ``name`` in this session's backend (or ``backend``), its CLI output recorded."""
+        return self.open(name, backend, project=PLATFORM)
+
+    def platform_elsewhere(self, name: str, backend: Backend, namespace: str, work: Path) -> ProjectStack:
+        """Platform stack ``name`` deployed into ``backend`` with its namespace renamed ``namespace`` (a test's own)."""
+        platform = self.platform(name, backend)
+        overrides = {"threetier-platform:namespace": namespace}
+        platform.up(config_file=config_copy(name, work / "platform-config", overrides, project=PLATFORM))
+        return platform
 
     def get(self, name: str) -> Deployed:
         """Stack ``name``, deployed (with the other stacks, side by side) if it is not yet."""
@@ -162,29 +181,34 @@ class Deployments:
         ]
         self.state.write_file(self.table, key, json.dumps(checkpoint, indent=4).encode())
 
-    def forget(self, name: str) -> None:
-        """``name`` was torn down by a test: nothing to destroy at the end."""
+    def forget(self, name: str, *, platform: bool = False) -> None:
+        """``name`` (``platform``: and its platform stack) was torn down by a test: nothing to destroy at the end."""
         with self._lock:
             self._deployed.pop(name, None)
             self._started.pop(name, None)
+            if platform:
+                self.platforms.pop(name, None)
 
     def _deploy(self, name: str) -> Deployed:
         start = time.monotonic()
+        platform = self.platform(name)
         stack = self.open(name, inline=name != LANGUAGE_HOST_STACK)
         with self._started_lock:
             self._started[name] = stack
+            self.platforms[name] = platform
         printed = ""
-        if name == MAKE_UP_STACK:
+        if name == MAKE_UP_STACK:  # make up deploys the platform stack itself: it does not exist yet
             completed = self.make("up", f"STACK={name}")
             printed = completed.stdout + completed.stderr
             if completed.returncode != 0:
                 pytest.fail(f"make up STACK={name} exited {completed.returncode}:\n{printed[-3000:]}")
         else:
+            platform.up()
             stack.up()
         return Deployed(name, stack, stack.outputs(), time.monotonic() - start, printed)
 
     def teardown(self) -> None:
-        """Destroy and remove (``--preserve-config``) every stack still deployed, side by side.
+        """Destroy and remove (``--preserve-config``) every stack still deployed, side by side; then their platforms.
 
         Half-deployed ones too (an ``up`` that failed): nothing of the session stays behind.
         """
@@ -195,8 +219,10 @@ class Deployments:
 
         with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
             list(pool.map(destroy, self._started.values()))
+            list(pool.map(destroy, self.platforms.values()))
         self._deployed.clear()
         self._started.clear()
+        self.platforms.clear()
 
 
 @pytest.fixture(scope="session")
@@ -216,6 +242,12 @@ def deployments(
     work = tmp_path_factory.mktemp("engine")
     table = session_table()
     deployed = Deployments(engine, Backend(state_server.url(table)), work, state_server, table)
+    if engine.complete:
+        # The first CLI to open the backend creates its table (CREATE TABLE IF NOT EXISTS, which
+        # PostgreSQL does not make safe against itself: the stacks' CLIs started side by side on a
+        # new table failed with "duplicate key value violates unique constraint
+        # pg_type_typname_nsp_index"). One CLI opens it first.
+        stack_names(deployed.env())
     yield deployed
     deployed.teardown()
     state_server.drop(table)
@@ -227,10 +259,30 @@ def state_server() -> StateServer:
     return StateServer.start()
 
 
+def stack_names(env: Mapping[str, str]) -> dict[str, set[str]]:
+    """The stacks of each project (app, platform) in the backend ``env`` names (``pulumi stack ls``)."""
+    names = {}
+    for project in (APP, PLATFORM):
+        listed = subprocess.run(
+            ["pulumi", "stack", "ls", "--json"],
+            cwd=project.directory,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        names[project.name] = {stack["name"] for stack in json.loads(listed.stdout)}
+    return names
+
+
 def verify_outputs(
-    stack: str, outputs: Mapping[str, Any], work: Path, timeout: float = 60
+    stack: str, outputs: Mapping[str, Any], work: Path, timeout: float = 60, *, env: Mapping[str, str]
 ) -> tuple[int, dict[str, Any]]:
-    """Run ``python -m verify`` (the CLI users run) on ``outputs``; (exit status, JSON report)."""
+    """Run ``python -m verify`` (the CLI users run) on ``outputs``; (exit status, JSON report).
+
+    ``env``: the environment of the stacks' backend (``Deployments.env()``): the access checks read
+    the deployer's kubeconfig from the platform stack the outputs name.
+    """
     outputs_file = work / f"{stack}-outputs.json"
     outputs_file.write_text(json.dumps(outputs))
     dns_server = (TOOLCHAIN / "dns-server").read_text().strip()
@@ -256,6 +308,7 @@ def verify_outputs(
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=dict(env),
         check=False,
     )
     if not completed.stdout.strip():

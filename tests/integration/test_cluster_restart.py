@@ -95,12 +95,12 @@ def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_u
     config = config_copy(
         "staging",
         tmp_path / "config",
-        {
-            "threetier:namespace": namespace,
-            **{key: {**staging[key], "replicas": 1} for key in ("threetier:frontend", "threetier:backend")},
-        },
+        {key: {**staging[key], "replicas": 1} for key in ("threetier:frontend", "threetier:backend")},
     )
-    stack = deployments.open("staging", Backend.local(tmp_path / "state"))
+    # Its environment: staging's platform stack in a backend of its own, owning the test's namespace.
+    backend = Backend.local(tmp_path / "state")
+    platform = deployments.platform_elsewhere("staging", backend, namespace, tmp_path)
+    stack = deployments.open("staging", backend)
     failures: list[BaseException] = []
 
     def interrupted_up() -> None:
@@ -146,7 +146,9 @@ def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_u
     # The rerun converges: every object once, exactly the state's objects, and it verifies.
     stack.up(config_file=config)
     outputs = stack.outputs()
-    status, report = verify_outputs("staging", outputs, tmp_path)
+    status, report = verify_outputs(
+        "staging", outputs, tmp_path, env={**deployments.env(), "PULUMI_BACKEND_URL": backend.url}
+    )
     assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
     state = stack.export_state().get("deployment") or {}
     assert objects_in(api_client, namespace) == objects_in_state(state, namespace)
@@ -157,3 +159,5 @@ def test_an_up_interrupted_by_an_api_server_crash_converges_after_make_cluster_u
     # here (the namespace controller's backoff while its pods drain).
     stack.destroy()
     stack.remove()
+    platform.destroy()
+    platform.remove()

@@ -241,9 +241,25 @@ def test_kwokctl_dry_run_downloads_nothing() -> None:
     # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller
     assert len(sources) == 5, downloads
     for source in sources:
-        assert source.parent == TOOLCHAIN / "bin", source
+        assert source.parent.resolve() == (TOOLCHAIN / "bin").resolve(), source  # (a worktree links .toolchain)
         assert source.resolve().is_file(), f"{source} is not a local file"
     urls = re.findall(r"[a-z][a-z0-9+.-]*://[^\s\"',]+", plan)
     hosts = {re.sub(r"^[a-z0-9+.-]+://", "", url).split("/")[0].rsplit(":", 1)[0] for url in urls}
     assert hosts <= ALLOWED_URL_HOSTS, sorted(url for url in urls if "127.0.0.1" not in url)
     assert "kube-apiserver" in plan
+    # The API server authorizes with RBAC: the environments' deployers are held to their Roles.
+    assert "--authorization-mode=Node,RBAC" in plan
+
+
+def test_the_running_api_server_authorizes_with_rbac() -> None:
+    """The cluster's kube-apiserver process (whichever clone started it) runs with RBAC among its authorizers."""
+    modes = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process ended meanwhile
+            continue
+        if args and Path(args[0].decode(errors="replace")).name == "kube-apiserver":
+            modes += [a.decode().split("=", 1)[1] for a in args if a.startswith(b"--authorization-mode=")]
+    assert modes, "no kube-apiserver process with --authorization-mode found"
+    assert all("RBAC" in mode.split(",") for mode in modes), modes

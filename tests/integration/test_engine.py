@@ -14,6 +14,7 @@ import json
 import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,12 +22,12 @@ import pytest
 from kubernetes import client
 from pulumi import automation as auto
 
-from deploy import Backend, PolicyRefusedError, config_copy
+from deploy import Backend, PolicyRefusedError, ProjectStack, config_copy
 from deploy.stack import Gate
 from offline import evaluate_stack
 
 from .conftest import ROOT, delete_namespace, namespace_gone, wait_until
-from .stacks import STACKS, Deployments, assert_verified, verify_outputs
+from .stacks import STACKS, Deployments, assert_verified, stack_names, verify_outputs
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +44,7 @@ def test_a_deployed_stack_verifies_with_nothing_failed_or_skipped(
     stack: str, deployments: Deployments, real_traffic: bool
 ) -> None:
     deployed = deployments.get(stack)
-    status, report = verify_outputs(stack, deployed.outputs, deployments.work)
+    status, report = verify_outputs(stack, deployed.outputs, deployments.work, env=deployments.env())
     assert_verified(status, report, real_traffic)
 
 
@@ -99,27 +100,53 @@ def test_a_second_up_of_each_stack_changes_nothing(deployments: Deployments) -> 
         assert changes[stack] == {auto.OpType.SAME: len(evaluate_stack(stack).resources) + 1}, stack  # + the Stack
 
 
-@pytest.fixture
-def refused_namespace(core: client.CoreV1Api) -> Iterator[str]:
-    """The refused stack's namespace: it must never exist; removed afterwards should a regression create it."""
-    yield "threetier-refused"
-    delete_namespace("threetier-refused", core)
+REFUSED_NAMESPACE = "threetier-refused"
+
+
+@dataclass(frozen=True)
+class RefusedEnvironment:
+    """A backend of its own whose prod platform stack owns namespace threetier-refused."""
+
+    backend: Backend
+    platform: ProjectStack
+
+
+@pytest.fixture(scope="module")
+def refused_environment(
+    deployments: Deployments, core: client.CoreV1Api, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RefusedEnvironment]:
+    """prod's platform in a backend of its own, namespace renamed (shared by the refusal tests; destroyed after)."""
+    work = tmp_path_factory.mktemp("refused")
+    backend = Backend.local(work / "state")
+    platform = deployments.platform_elsewhere("prod", backend, REFUSED_NAMESPACE, work)
+    yield RefusedEnvironment(backend, platform)
+    platform.destroy()
+    platform.remove()
+    delete_namespace(REFUSED_NAMESPACE, core)
+
+
+def app_objects(core: client.CoreV1Api, namespace: str) -> list[str]:
+    """The Services, Deployments and Opaque Secrets in ``namespace`` (what an app stack creates)."""
+    found = [f"Service/{s.metadata.name}" for s in core.list_namespaced_service(namespace).items]
+    deployments = client.AppsV1Api(core.api_client).list_namespaced_deployment(namespace).items
+    found += [f"Deployment/{d.metadata.name}" for d in deployments]
+    found += [f"Secret/{s.metadata.name}" for s in core.list_namespaced_secret(namespace).items if s.type == "Opaque"]
+    return found
 
 
 @pytest.mark.parametrize("gate", ["make-up", "offline", "preview"])
 def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
-    deployments: Deployments, core: client.CoreV1Api, tmp_path: Path, refused_namespace: str, gate: str
+    deployments: Deployments,
+    core: client.CoreV1Api,
+    tmp_path: Path,
+    refused_environment: RefusedEnvironment,
+    gate: str,
 ) -> None:
     """Refused by make up's engine step (``ProjectStack.apply``: the program inline, held by the
     pack offline), by ``ProjectStack.up``'s offline gate, and by a plain `pulumi up`
     (``__main__.py`` through the language host, its preview with the pack)."""
-    namespace = refused_namespace
-    config = config_copy(
-        "prod",
-        tmp_path / "config",
-        {"threetier:namespace": namespace, "threetier:database": {"serviceType": "LoadBalancer"}},
-    )
-    stack = deployments.open("prod", Backend.local(tmp_path / "state"), inline=gate != "preview")
+    config = config_copy("prod", tmp_path / "config", {"threetier:database": {"serviceType": "LoadBalancer"}})
+    stack = deployments.open("prod", refused_environment.backend, inline=gate != "preview")
     output: list[str] = []
     stack.on_output = output.append
     deploy: Callable[[], object]
@@ -131,10 +158,15 @@ def test_a_stack_violating_a_mandatory_policy_is_refused_and_creates_nothing(
         deploy()
     text = str(refused.value) + "\n".join(output)
     assert "database-not-exposed" in text
+    # The engine's preview runs in the deployed environment; the offline gate in the one the platform
+    # stack file describes (platform/stacks/Pulumi.prod.yaml): the same objects, another namespace name.
+    namespace = REFUSED_NAMESPACE if gate == "preview" else "threetier-prod"
     assert f"Service {namespace}/database selects the database tier and has type LoadBalancer" in text
-    assert namespace_gone(core, namespace)
+    assert app_objects(core, REFUSED_NAMESPACE) == []
     state = stack.export_state().get("deployment") or {}
-    assert [r["urn"] for r in state.get("resources", []) if r["type"] != "pulumi:pulumi:Stack"] == []
+    kept = {"pulumi:pulumi:Stack", "pulumi:pulumi:StackReference", "pulumi:providers:kubernetes"}
+    assert [r["urn"] for r in state.get("resources", []) if r["type"] not in kept] == []
+    stack.destroy()
     stack.remove()
 
 
@@ -177,7 +209,7 @@ def test_rotating_the_password_rolls_the_pods_that_mount_it_and_the_backend_stil
             check=False,
         )
         assert rollout.returncode == 0, rollout.stdout + rollout.stderr
-    status, report = verify_outputs("staging", deployed.refresh_outputs(), deployments.work)
+    status, report = verify_outputs("staging", deployed.refresh_outputs(), deployments.work, env=deployments.env())
     assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
     if real_traffic:  # the backend's readiness asks the database with the new password
         backend_pods = core.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/component=backend").items
@@ -281,7 +313,7 @@ def _service_missing(core: client.CoreV1Api, namespace: str, name: str) -> bool:
 
 
 @pytest.mark.disruptive
-def test_make_down_leaves_no_object_and_the_stack_files_untouched(
+def test_make_down_then_platform_down_leave_no_object_and_the_stack_files_untouched(
     deployments: Deployments, core: client.CoreV1Api
 ) -> None:
     namespace = deployments.get("dev").namespace
@@ -289,6 +321,15 @@ def test_make_down_leaves_no_object_and_the_stack_files_untouched(
     completed = deployments.make("down", "STACK=dev")
     assert completed.returncode == 0, completed.stdout[-3000:]
     deployments.forget("dev")
+    # The app's objects are gone; the namespace is the platform stack's and stays until it goes.
+    wait_until(
+        f"the app's pods in {namespace} to be gone",
+        lambda: core.list_namespaced_pod(namespace).items == [] and app_objects(core, namespace) == [],
+        timeout=120,
+    )
+    completed = deployments.make("platform-down", "STACK=dev")
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    deployments.forget("dev", platform=True)
     wait_until(f"namespace {namespace} to be gone", lambda: namespace_gone(core, namespace), timeout=120)
     services = core.list_service_for_all_namespaces().items
     pods = core.list_pod_for_all_namespaces().items
@@ -297,15 +338,17 @@ def test_make_down_leaves_no_object_and_the_stack_files_untouched(
     assert leftovers == []
     assert _tracked_stack_files() == before
     status = subprocess.run(
-        ["git", "status", "--porcelain", "--", "stacks"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "status", "--porcelain", "--", "stacks", "platform/stacks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert status.stdout == ""
-    stacks = subprocess.run(
-        ["pulumi", "stack", "ls", "--json"], cwd=ROOT, env=deployments.env(), capture_output=True, text=True, check=True
-    )
-    assert "dev" not in {stack["name"] for stack in json.loads(stacks.stdout)}
+    assert [project for project, names in stack_names(deployments.env()).items() if "dev" in names] == []
     delete_namespace(namespace, core)  # (already gone: a no-op that keeps the test independent)
 
 
 def _tracked_stack_files() -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))}
+    files = [*(ROOT / "stacks").glob("Pulumi.*.yaml"), *(ROOT / "platform" / "stacks").glob("Pulumi.*.yaml")]
+    return {str(path.relative_to(ROOT)): path.read_bytes() for path in sorted(files)}

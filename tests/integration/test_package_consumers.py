@@ -39,7 +39,7 @@ def test_a_consumer_deploys_the_app_and_it_verifies_with_nothing_failed_or_skipp
     deployed = consumers.get(language)
     assert deployed.outputs["namespace"] == NAMESPACES[language]
     assert deployed.outputs["databaseUrl"] == "[secret]"
-    status, report = verify_outputs(f"{language}-app", deployed.outputs, consumers.work)
+    status, report = verify_outputs(f"{language}-app", deployed.outputs, consumers.work, env=consumers.env())
     assert_verified(status, report, real_traffic)
 
 

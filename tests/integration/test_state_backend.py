@@ -1,8 +1,9 @@
 """A team's shared state: stacks in PostgreSQL (``make state-up``), locking, faults that lose nothing.
 
 Every test here keeps its stacks in a table of its own on the real server (never the users'
-``pulumi_state``), deploys config copies into namespaces of its own on the real cluster, and
-removes both at the end. Each ``up`` is ``make up``'s engine step (``python -m deploy up``) in a
+``pulumi_state``), deploys config copies into namespaces of its own on the real cluster (each
+owned by the environment's platform stack, deployed into the same table with its namespace
+renamed), and removes both at the end. Each ``up`` is ``make up``'s engine step (``python -m deploy up``) in a
 process of its own, as two engineers' laptops, or a laptop and CI, run it.
 """
 
@@ -25,9 +26,10 @@ from kubernetes import client
 from deploy import Backend, Engine, ProjectStack, config_copy, open_stack
 from deploy.backend_watch import CANCEL_SECONDS, DEFAULT_GRACE_SECONDS, cli_children
 from deploy.migrate import comparable
+from deploy.projects import PLATFORM
 
 from .conftest import ROOT, delete_namespace, kubeconfig_path, unexpected_skips, wait_until
-from .stacks import verify_outputs
+from .stacks import stack_names, verify_outputs
 from .state_server import StateServer, session_table
 from .test_cluster_restart import objects_in, objects_in_state
 
@@ -86,6 +88,15 @@ class TeamStack:
         """The stack through the Automation API (export, outputs, preview, destroy)."""
         return open_stack(self.name, self.engine, self.backend, kubeconfig=kubeconfig_path())
 
+    def platform(self) -> ProjectStack:
+        """The environment's platform stack in the same backend (where the app's StackReference resolves)."""
+        return open_stack(self.name, self.engine, self.backend, kubeconfig=kubeconfig_path(), project=PLATFORM)
+
+    def deploy_platform(self) -> None:
+        """The platform stack, its namespace renamed this stack's: the environment the app deploys into."""
+        overrides = {"threetier-platform:namespace": self.namespace}
+        self.platform().up(config_file=config_copy(self.name, self.work / "platform", overrides, project=PLATFORM))
+
     def state(self) -> dict[str, Any]:
         """``pulumi stack export``, parsed (secrets as ciphertext)."""
         return self.stack().export_state()
@@ -101,7 +112,7 @@ class TeamStack:
 
     def verifies(self) -> None:
         """The stack's outputs hold on the live cluster: 0 failed, 0 skipped (but placement on one node)."""
-        status, report = verify_outputs(self.name, self.stack().outputs(), self.work)
+        status, report = verify_outputs(self.name, self.stack().outputs(), self.work, env=self.env())
         assert status == 0, [r for r in report["results"] if r["status"] != "passed"]
         assert unexpected_skips(report["results"]) == []
 
@@ -166,7 +177,8 @@ class Team:
         self.tables.append(table)
         return table
 
-    def stack(self, name: str, purpose: str, table: str | None = None) -> TeamStack:
+    def stack(self, name: str, purpose: str, table: str | None = None, *, platform: bool = True) -> TeamStack:
+        """Stack ``name`` in ``table`` (default: a new one), its platform stack deployed there (``platform``)."""
         table = table or self.new_table()
         namespace = f"threetier-{purpose}-{name}"
         directory = self.work / purpose / name
@@ -174,15 +186,17 @@ class Team:
         backend = Backend(self.server.url(table))
         stack = TeamStack(name, namespace, config, backend, table, self.engine, directory)
         self.stacks.append(stack)
+        if platform:
+            stack.deploy_platform()
         return stack
 
     def teardown(self) -> None:
         def destroy(stack: TeamStack) -> None:
             try:
-                if stack.state().get("deployment", {}).get("resources"):
-                    project_stack = stack.stack()
-                    project_stack.stack.cancel()  # a lock a failed test left (pulumi cancel)
-                    project_stack.destroy()
+                for project_stack in (stack.stack(), stack.platform()):  # the app first, then its environment
+                    if project_stack.export_state().get("deployment", {}).get("resources"):
+                        project_stack.stack.cancel()  # a lock a failed test left (pulumi cancel)
+                        project_stack.destroy()
                     project_stack.remove()
             finally:
                 delete_namespace(stack.namespace, client.CoreV1Api(self.api))
@@ -403,9 +417,11 @@ def validate_loosely(state: dict[str, Any]) -> list[dict[str, Any]]:
 def test_state_migrate_moves_a_stack_from_the_file_backend_and_the_next_up_changes_nothing(
     team: Team, tmp_path: Path, api_client: client.ApiClient
 ) -> None:
-    dev = team.stack("dev", "migrate")
+    dev = team.stack("dev", "migrate", platform=False)
     files = tmp_path / "file-backend"
     local = TeamStack(dev.name, dev.namespace, dev.config, Backend.local(files), dev.table, dev.engine, dev.work)
+    local.deploy_platform()  # the environment in the file backend too: it moves with the app
+    platform_before = validate(local.platform().export_state())
     deployed = local.up()
     assert deployed.returncode == 0, deployed.stderr[-3000:]
     before = validate(local.state())
@@ -414,17 +430,20 @@ def test_state_migrate_moves_a_stack_from_the_file_backend_and_the_next_up_chang
     del env["PULUMI_BACKEND_URL"]  # BACKEND=postgres: the URL of make state-up's server, THREETIER_STATE_TABLE's table
     moved = run_make(["state-migrate", "STACK=dev"], env)
     assert moved.returncode == 0, moved.stdout[-3000:] + moved.stderr[-3000:]
-    assert f"moved stack dev ({len(before)} resources" in moved.stdout
+    # The platform stack first (the app's StackReference must resolve where the app now lives), then the app.
+    platform_moved = f"moved platform stack dev ({len(platform_before)} resources"
+    assert platform_moved in moved.stdout, moved.stdout[-3000:]
+    assert moved.stdout.index(platform_moved) < moved.stdout.index(f"moved stack dev ({len(before)} resources")
     after = validate(dev.state())
     # Every resource and output kept; a secret's ciphertext differs (re-encrypted, new nonce), its value not.
     assert {r["urn"]: comparable(r.get("outputs")) for r in after} == {
         r["urn"]: comparable(r.get("outputs")) for r in before
     }
-    listed = subprocess.run(
-        ["pulumi", "stack", "ls", "--json"], cwd=ROOT, env=local.env(), capture_output=True, text=True, check=True
-    )
-    assert '"dev"' not in listed.stdout, "the file backend still has the stack"
-    assert subprocess.run(["git", "diff", "--quiet", "--", "stacks"], cwd=ROOT, check=False).returncode == 0
+    platform_after = validate(dev.platform().export_state())
+    assert {r["urn"] for r in platform_after} == {r["urn"] for r in platform_before}
+    assert stack_names(local.env()) == {"threetier": set(), "threetier-platform": set()}, "the file backend kept some"
+    tracked = ["stacks", "platform/stacks"]
+    assert subprocess.run(["git", "diff", "--quiet", "--", *tracked], cwd=ROOT, check=False).returncode == 0
 
     # make up's engine step through PostgreSQL: the secrets still decrypt, nothing changes.
     again = dev.up()

@@ -70,7 +70,7 @@ def test_every_allowed_edge_connects_and_every_denied_edge_is_refused(
     stack: str, deployments: Deployments, real_traffic: bool
 ) -> None:
     deployed = deployments.get(stack)
-    _, report = verify_outputs(stack, deployed.outputs, deployments.work)
+    _, report = verify_outputs(stack, deployed.outputs, deployments.work, env=deployments.env())
     edges = isolation_results(report)
     assert set(edges) == set(EDGES)
     assert results_by_check(report)[("*", "isolation.policies")]["status"] == "passed"
@@ -101,7 +101,9 @@ def test_a_network_policy_deleted_by_hand_fails_verification_naming_the_edge_tha
             partial(connects_from, namespace, "frontend", frontend, 5432),
             timeout=60,
         )
-        status, report = verify_outputs("staging", deployed.outputs, deployments.work, timeout=SHORT)
+        status, report = verify_outputs(
+            "staging", deployed.outputs, deployments.work, timeout=SHORT, env=deployments.env()
+        )
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
         assert failed == {
@@ -114,7 +116,7 @@ def test_a_network_policy_deleted_by_hand_fails_verification_naming_the_edge_tha
         assert "database-allow-backend" in results_by_check(report)[("*", "isolation.policies")]["detail"]
     finally:
         deployed.stack.up(refresh=True)  # the engine sees them gone and puts them back
-    status, report = verify_outputs("staging", deployed.outputs, deployments.work)
+    status, report = verify_outputs("staging", deployed.outputs, deployments.work, env=deployments.env())
     assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
 
 
@@ -144,7 +146,7 @@ def test_a_service_edited_by_hand_fails_verification(
         if real_traffic:  # kube-proxy moves the port moments later: verify once the old one is closed
             address = next(iter(node_addresses(core).values()))
             wait_until(f"{address}:{original} to close", lambda: not http_get(f"http://{address}:{original}/")[0], 60)
-        status, report = verify_outputs("dev", deployed.outputs, deployments.work, timeout=SHORT)
+        status, report = verify_outputs("dev", deployed.outputs, deployments.work, timeout=SHORT, env=deployments.env())
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
         expected = {("frontend", "objects.nodePort")}
@@ -157,7 +159,7 @@ def test_a_service_edited_by_hand_fails_verification(
     finally:
         set_node_port(namespace, "frontend", original)
     # Put back, it answers again (within the verifier's deadline: kube-proxy reprograms the port).
-    status, report = verify_outputs("dev", deployed.outputs, deployments.work)
+    status, report = verify_outputs("dev", deployed.outputs, deployments.work, env=deployments.env())
     assert status == 0, [r for r in report["results"] if r["status"] == "failed"]
 
 
@@ -174,7 +176,9 @@ def test_a_deployment_scaled_to_zero_fails_verification(
     try:
         # Terminating pods still serve for their drain window: verify once they are gone.
         wait_until("the backend pods to be gone", lambda: backend_pods_gone(core, namespace), timeout=90)
-        status, report = verify_outputs("prod", deployed.outputs, deployments.work, timeout=SHORT)
+        status, report = verify_outputs(
+            "prod", deployed.outputs, deployments.work, timeout=SHORT, env=deployments.env()
+        )
         assert status == 1
         failed = {(r["tier"], r["check"]) for r in report["results"] if r["status"] == "failed"}
         # The drift is the replica count (exported 3, live 0); with no pods the wiring cannot be shown

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from policy.gate import GateReport, GateResource, PolicyPackServer
+from policy.gate import GateProvider, GateReport, GateResource, PolicyPackServer
 from policy.gate.config import load_config_file
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "policy" / "config"
@@ -114,14 +114,38 @@ TYPES = {
     "Deployment": "kubernetes:apps/v1:Deployment",
     "Service": "kubernetes:core/v1:Service",
     "PodDisruptionBudget": "kubernetes:policy/v1:PodDisruptionBudget",
+    "Namespace": "kubernetes:core/v1:Namespace",
+    "ResourceQuota": "kubernetes:core/v1:ResourceQuota",
+    "LimitRange": "kubernetes:core/v1:LimitRange",
+    "ClusterRole": "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    "ClusterRoleBinding": "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    "Role": "kubernetes:rbac.authorization.k8s.io/v1:Role",
 }
+#: The explicit provider app objects are registered with (the environment's deployer).
+DEPLOYER = GateProvider(
+    type="pulumi:providers:kubernetes",
+    urn="urn:pulumi:test::shop::pulumi:providers:kubernetes::deployer",
+    name="deployer",
+)
+#: The engine's default Kubernetes provider (the credentials of whoever runs pulumi up).
+DEFAULT_PROVIDER = GateProvider(
+    type="pulumi:providers:kubernetes",
+    urn="urn:pulumi:test::shop::pulumi:providers:kubernetes::default_4_32_0",
+    name="default_4_32_0",
+)
 
 
-def as_resource(obj: Mapping[str, Any], name: str | None = None) -> GateResource:
+def as_resource(
+    obj: Mapping[str, Any], name: str | None = None, provider: GateProvider | None = DEPLOYER
+) -> GateResource:
     typ = TYPES[obj["kind"]]
     name = name or f"{obj['metadata']['name']}-{obj['kind'].lower()}"
     return GateResource(
-        type=typ, urn=f"urn:pulumi:test::shop::{typ}::{name}", name=name, props=copy.deepcopy(dict(obj))
+        type=typ,
+        urn=f"urn:pulumi:test::shop::{typ}::{name}",
+        name=name,
+        props=copy.deepcopy(dict(obj)),
+        provider=provider,
     )
 
 

@@ -4,22 +4,26 @@ the real pack. Each produces exactly its mandatory violations; the shipped stack
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
 from components import ConfigError
 from components.args import Manifest
-from offline.evaluate import MAIN_PROGRAM
+from components.platform_program import platform_program
+from components.program import three_tier_program
 from offline.policy_check import check_program, check_stack, main
 
 from .conftest import stack_config
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
+ROOT = Path(__file__).resolve().parents[2]
+PLATFORM_DIR = ROOT / "platform"
+PLATFORM_POLICY = ROOT / "policy" / "config" / "platform.json"
 
 
 def mandatory(report: Any) -> set[tuple[str, str]]:
@@ -85,12 +89,12 @@ def test_an_untagged_image_never_reaches_the_gate_from_stack_config() -> None:
 
 
 def dev_app_plus(extra: Manifest, name: str, kind: str = "Service") -> Any:
-    """The dev stack's program plus one hand-written object, as a team might add."""
+    """The dev stack's program plus one hand-written object, as a team might add, through the deployer's provider."""
 
     def program() -> None:
-        runpy.run_path(str(MAIN_PROGRAM), run_name="__main__")
+        app = three_tier_program()
         resource = k8s.core.v1.Service if kind == "Service" else k8s.apps.v1.Deployment
-        resource(name, **extra)
+        resource(name, **extra, opts=pulumi.ResourceOptions(provider=app.provider))
 
     return program
 
@@ -138,3 +142,60 @@ def test_a_duplicated_node_port() -> None:
 def test_a_stack_that_cannot_be_evaluated_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--stack", "qa"]) == 2
     assert "stack qa cannot be evaluated: no stack config" in capsys.readouterr().err
+
+
+def test_the_app_program_creating_a_cluster_role_through_its_deployer() -> None:
+    def program() -> None:
+        app = three_tier_program()
+        rules: Manifest = [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+        metadata: Manifest = {"name": "reader"}
+        k8s.rbac.v1.ClusterRole(
+            "reader", metadata=metadata, rules=rules, opts=pulumi.ResourceOptions(provider=app.provider)
+        )
+
+    report = check_program(program, "dev")
+    assert mandatory(report) == {
+        ("no-cluster-scoped-resources", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole: reader")
+    }
+
+
+def test_the_app_program_creating_its_own_namespace() -> None:
+    def program() -> None:
+        app = three_tier_program()
+        k8s.core.v1.Namespace("extra", metadata={"name": "extra"}, opts=pulumi.ResourceOptions(provider=app.provider))
+
+    report = check_program(program, "staging")
+    assert mandatory(report) == {("no-namespaces", "kubernetes:core/v1:Namespace: extra")}
+
+
+def test_a_hand_written_object_with_the_default_provider() -> None:
+    metadata: Manifest = {"name": "metrics", "namespace": "threetier-prod"}
+    selector = {"app.kubernetes.io/component": "frontend"}
+    spec: Manifest = {"selector": selector, "ports": [{"port": 8080, "targetPort": 8080}]}
+
+    def program() -> None:
+        three_tier_program()
+        k8s.core.v1.Service("metrics", metadata=metadata, spec=spec)  # no provider: the engine's default one
+
+    report = check_program(program, "prod")
+    assert ("explicit-provider", f"{SERVICE}: metrics") in mandatory(report)
+    assert {policy for policy, _ in mandatory(report)} <= {"explicit-provider", "recommended-labels"}
+
+
+def test_the_platform_program_with_a_namespace_it_does_not_size() -> None:
+    def program() -> None:
+        platform_program()
+        k8s.core.v1.Namespace("scratch", metadata={"name": "scratch"})
+
+    report = check_program(program, "dev", project_dir=PLATFORM_DIR, config=PLATFORM_POLICY)
+    assert mandatory(report) == {("namespaces-have-quota-and-limits", "kubernetes:core/v1:Namespace: scratch")}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_shipped_platform_stacks_pass(stack: str) -> None:
+    def program() -> None:
+        platform_program()
+
+    report = check_program(program, stack, project_dir=PLATFORM_DIR, config=PLATFORM_POLICY)
+    assert report.violations == []
+    assert report.resources == 8

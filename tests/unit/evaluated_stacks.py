@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from offline import Evaluation, RegisteredResource, evaluate_stack
+from offline import Evaluation, PulumiProject, RegisteredResource, evaluate_stack
+
+PLATFORM_DIR = Path(__file__).resolve().parents[2] / "platform"
 
 TIERS = ("frontend", "backend", "database")
 
@@ -13,6 +16,12 @@ TIERS = ("frontend", "backend", "database")
 @cache
 def evaluated(stack: str) -> Evaluation:
     return evaluate_stack(stack)
+
+
+@cache
+def evaluated_platform(stack: str) -> Evaluation:
+    """The environment's platform stack (platform/stacks/Pulumi.<stack>.yaml), evaluated under the mocks."""
+    return PulumiProject.load(PLATFORM_DIR).evaluate(stack)
 
 
 def k8s(stack: str, kind: str, name: str | None = None) -> list[RegisteredResource]:

@@ -16,13 +16,13 @@ def settings_with(**overrides: Any) -> dict[str, Any]:
     return raw
 
 
-def test_defaults_give_a_valid_app() -> None:
+def test_defaults_give_a_valid_app_whose_namespace_and_platform_stack_are_the_environments() -> None:
     settings = parse_settings({})
-    assert settings.app.namespace == "threetier"
+    assert settings.app.namespace == ""  # the platform stack's, filled in by in_environment
+    assert settings.platform_stack == ""  # organization/threetier-platform/<stack>
     assert settings.app.frontend.image == TIER_DEFAULTS["frontend"]["image"]
     assert settings.app.frontend.container_port == 8080
     assert settings.app.database.health_path is None
-    assert settings.kubeconfig == ""
 
 
 def test_tier_settings_override_defaults_key_by_key() -> None:
@@ -141,6 +141,14 @@ def test_bad_input_names_the_key_and_allowed_values(case: str, raw: dict[str, An
         parse_settings(settings_with(**raw))
     assert caught.value.keys == [key], f"{case}: {caught.value}"
     assert allowed in str(caught.value)
+
+
+def test_a_platform_stack_name_that_is_not_a_string_names_the_key() -> None:
+    # (Pulumi config hands programs strings; a parsed object may carry anything.)
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(settings_with(platformStack=7))
+    assert caught.value.keys == ["threetier:platformStack"]
+    assert "allowed values: a string" in str(caught.value)
 
 
 def test_all_problems_are_reported_at_once() -> None:

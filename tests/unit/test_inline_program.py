@@ -13,14 +13,14 @@ import pytest
 
 from deploy.gate import OfflineGate, PolicyRefusedError
 from deploy.stack import config_copy, gated_program
-from offline import ApiServerMocks, evaluate_program, stack_config
+from offline import evaluate_program, find_project, stack_config
 from offline.evaluate import run_main_program
 
 REFUSED = {"threetier:database": {"serviceType": "LoadBalancer"}}
 
 
 def registered(program: object, stack: str, config: dict[str, str]) -> list[tuple[str, str]]:
-    mocks = ApiServerMocks()
+    mocks = find_project().mocks(stack)  # an emulated cluster that knows the stack's platform stack
     evaluate_program(program, stack=stack, config=config, mocks=mocks)  # type: ignore[arg-type]
     return mocks.created
 
@@ -36,7 +36,7 @@ def test_the_inline_program_registers_what_main_py_registers(stack: str) -> None
 def test_a_refused_gate_holds_the_program_before_it_registers_anything(tmp_path: Path) -> None:
     config_file = config_copy("prod", tmp_path, REFUSED)
     gate = OfflineGate("prod", config_file)
-    mocks = ApiServerMocks()
+    mocks = find_project().mocks("prod")
     with pytest.raises(PolicyRefusedError) as refused:
         evaluate_program(gated_program(gate), stack="prod", config=stack_config("prod", REFUSED), mocks=mocks)
     assert mocks.created == []

@@ -14,11 +14,12 @@ import pytest
 
 from offline import Evaluation
 from verify import StackOutputs, Status, TierExport, VerifyOptions, verify
+from verify.access import Access
 from verify.cluster import RecordedCluster
 from verify.model import IngressRule, NetworkIsolation
 
-from .evaluated_stacks import TIERS, evaluated, k8s, one
-from .stack_files import STACKS, stack_yaml
+from .evaluated_stacks import TIERS, evaluated, evaluated_platform, k8s, one
+from .stack_files import STACKS, environment_namespace
 
 SCHEMES = {"frontend": "http", "backend": "http", "database": "postgres"}
 #: Who calls whom, by which env var (README: "Wiring env vars set by the app").
@@ -41,7 +42,7 @@ def read_back(stack: str) -> StackOutputs:
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_verifier_reads_every_exported_tier_with_all_its_fields(stack: str) -> None:
     outputs = read_back(stack)
-    namespace = stack_yaml(stack)["threetier:namespace"]
+    namespace = environment_namespace(stack)
     assert set(outputs.tiers) == set(TIERS)
     assert outputs.cluster_domain == "cluster.local"
     for key, tier in outputs.tiers.items():
@@ -86,7 +87,7 @@ def test_exported_facts_are_those_of_the_objects_the_program_created(stack: str)
 def test_the_verifier_reads_the_declared_network_isolation(stack: str) -> None:
     isolation = read_back(stack).isolation
     assert isolation is not None, "no networkPolicies output: the isolation checks would silently not run"
-    assert isolation.namespace == stack_yaml(stack)["threetier:namespace"]
+    assert isolation.namespace == environment_namespace(stack)
     assert set(isolation.policies) == {p.state["metadata"]["name"] for p in k8s(stack, "NetworkPolicy")}
     assert set(isolation.policies) == {
         "default-deny-ingress",
@@ -97,9 +98,36 @@ def test_the_verifier_reads_the_declared_network_isolation(stack: str) -> None:
     assert set(isolation.allowed) == set(ALLOWED_INGRESS)
 
 
+class RoleReviewer:
+    """Answers access questions as RBAC does for an identity bound to one Role (``rules``) in ``namespace``."""
+
+    identity = "deployer"
+
+    def __init__(self, namespace: str, rules: list[dict[str, Any]]) -> None:
+        self.namespace, self.rules = namespace, rules
+
+    def can_i(self, access: Access) -> tuple[bool, str]:
+        if access.namespace != self.namespace:  # a Role grants nothing outside its namespace
+            return False, ""
+        for rule in self.rules:
+            if (
+                access.verb in rule["verbs"]
+                and access.group in rule["apiGroups"]
+                and access.resource in rule["resources"]
+                and (not rule.get("resourceNames") or access.name in rule["resourceNames"])
+            ):
+                return True, "RBAC: allowed by the deployer's Role"
+        return False, ""
+
+
+def test_the_platform_stack_named_by_the_outputs_is_read() -> None:
+    for stack in STACKS:
+        assert read_back(stack).platform_stack == f"organization/threetier-platform/{stack}"
+
+
 def test_every_field_the_verifier_reads_is_covered_here() -> None:
     # A field added to what the verifier reads, without a test above, would be read unchecked.
-    assert set(StackOutputs.__dataclass_fields__) == {"stack", "tiers", "cluster_domain", "isolation"}
+    assert set(StackOutputs.__dataclass_fields__) == {"stack", "tiers", "cluster_domain", "isolation", "platform_stack"}
     assert set(NetworkIsolation.__dataclass_fields__) == {"namespace", "policies", "allowed"}
     assert set(TierExport.__dataclass_fields__) == {
         "key",
@@ -185,8 +213,13 @@ def kwok_recording(evaluation: Evaluation) -> dict[str, Any]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_verifier_passes_the_program_own_deployment(stack: str) -> None:
+    [role] = [r for r in evaluated_platform(stack).kubernetes_objects() if r.type.endswith(":Role")]
+    deployer = RoleReviewer(role.inputs["metadata"]["namespace"], role.inputs["rules"])
     results = verify(
-        read_back(stack), RecordedCluster(kwok_recording(evaluated(stack))), VerifyOptions(settle_timeout=0.2)
+        read_back(stack),
+        RecordedCluster(kwok_recording(evaluated(stack))),
+        VerifyOptions(settle_timeout=0.2),
+        deployer=deployer,
     )
     assert [(r.tier, r.check, r.detail) for r in results if r.status is Status.FAILED] == []
     passed = {(r.tier, r.check) for r in results if r.status is Status.PASSED}
@@ -198,6 +231,12 @@ def test_the_verifier_passes_the_program_own_deployment(stack: str) -> None:
     spread = {(tier, "placement.spread") for tier in TIERS if (read_back(stack).tiers[tier].replicas or 0) > 1}
     assert spread <= passed
     assert len(spread) == (0 if stack == "dev" else 2)
+    # The platform's Role, authorized as RBAC does, gives the deployer exactly what the access checks want.
+    assert {check for tier, check in passed if check.startswith("access.")} >= {
+        f"access.allowed[create apps/deployments in {read_back(stack).tiers['frontend'].namespace}]",
+        "access.denied[get secrets in kube-system]",
+        "access.denied[create rbac.authorization.k8s.io/clusterroles cluster-wide]",
+    }
     # Only traffic is unobservable on a kwok node; each such check says why.
     assert {r.check.split("[")[0] for r in results if r.status is Status.SKIPPED} <= {
         "isolation",

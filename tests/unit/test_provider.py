@@ -1,71 +1,86 @@
-"""A stack that names a kubeconfig or context deploys every Kubernetes object through its own provider."""
+"""Who each stack deploys as: the app through the deployer's explicit provider, the platform with admin credentials."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
-import pulumi
 import pytest
+import yaml
 
-from offline import ApiServerMocks, Evaluation, evaluate_program, stack_config
-from offline.evaluate import run_main_program
+from offline import Evaluation, PulumiProject, find_project
+from offline.apiserver_mocks import is_secret_value, unwrap_secret
+
+from .evaluated_stacks import PLATFORM_DIR, evaluated_platform
+from .stack_files import STACKS
 
 KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
 
 
-class ProviderRecordingMocks(ApiServerMocks):
-    """The API-server mocks, also remembering the provider reference each resource was registered with."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        #: (type, name) -> provider reference ``<provider URN>::<provider id>``; "" for the default provider.
-        self.providers: dict[tuple[str, str], Optional[str]] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict[Any, Any]]:
-        self.providers[(args.typ, args.name)] = args.provider
-        return super().new_resource(args)
-
-
-def evaluate_dev(overrides: dict[str, str]) -> tuple[Evaluation, ProviderRecordingMocks]:
-    mocks = ProviderRecordingMocks()
-    evaluation = evaluate_program(run_main_program, stack="dev", config=stack_config("dev", overrides), mocks=mocks)
-    return evaluation, mocks
-
-
-def provider_urn(reference: Optional[str]) -> str:
+def provider_urn(reference: str) -> str:
     """The URN part of a provider reference (``<urn>::<id>``)."""
     assert reference, "registered with the default provider"
     return reference.rsplit("::", 1)[0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_app_object_goes_through_the_deployer_provider_of_its_platform_stack(stack: str) -> None:
+    project = find_project()
+    mocks = project.mocks(stack)  # the platform stack evaluated first, as the StackReference reads it
+    evaluation = project.evaluate(stack, mocks=mocks)
+    [provider] = evaluation.of_type(KUBERNETES_PROVIDER)
+    assert provider.name == "deployer"
+    platform = mocks.stacks[f"organization/threetier-platform/{stack}"]
+    assert platform.secret_outputs == {"kubeconfig"}
+    # The deployer's kubeconfig and namespace, exactly as the platform stack exports them, kept secret.
+    assert is_secret_value(provider.inputs["kubeconfig"])
+    assert unwrap_secret(provider.inputs["kubeconfig"]) == platform.outputs["kubeconfig"]
+    assert provider.inputs["namespace"] == platform.outputs["namespace"] == evaluation.outputs["namespace"]
+    kubeconfig = yaml.safe_load(platform.outputs["kubeconfig"])
+    [context] = kubeconfig["contexts"]
+    assert context["context"]["namespace"] == platform.outputs["namespace"]
+    [user] = kubeconfig["users"]
+    assert user["user"]["token"].startswith("emulated.")  # the token the emulated token controller issued
+    objects = evaluation.kubernetes_objects()
+    assert {r.type.rsplit(":", 1)[1] for r in objects} >= {"Secret", "Service", "Deployment", "NetworkPolicy"}
+    for resource in objects:
+        assert provider_urn(resource.provider) == provider.urn, resource.urn
+    # pulumi-random is another package: its default provider, not the Kubernetes one.
+    [password] = evaluation.of_type("random:index/randomPassword:RandomPassword")
+    assert password.provider == ""
+
+
+def platform_with(overrides: dict[str, str]) -> Evaluation:
+    project = PulumiProject.load(PLATFORM_DIR)
+    return project.evaluate("dev", {f"threetier-platform:{key}": value for key, value in overrides.items()})
 
 
 @pytest.mark.parametrize(
     ("overrides", "provider_inputs"),
     [
         (
-            {"threetier:kubeconfig": "/home/ops/.kube/lab.yaml", "threetier:kubeContext": "lab-admin"},
+            {"kubeconfig": "/home/ops/.kube/lab.yaml", "kubeContext": "lab-admin"},
             {"kubeconfig": "/home/ops/.kube/lab.yaml", "context": "lab-admin"},
         ),
-        ({"threetier:kubeconfig": "/home/ops/.kube/lab.yaml"}, {"kubeconfig": "/home/ops/.kube/lab.yaml"}),
-        ({"threetier:kubeContext": "lab-admin"}, {"context": "lab-admin"}),
+        ({"kubeconfig": "/home/ops/.kube/lab.yaml"}, {"kubeconfig": "/home/ops/.kube/lab.yaml"}),
+        ({"kubeContext": "lab-admin"}, {"context": "lab-admin"}),
     ],
     ids=["kubeconfig and context", "kubeconfig", "context"],
 )
-def test_a_configured_kubeconfig_or_context_gets_an_explicit_provider_used_by_every_object(
+def test_a_platform_that_names_a_kubeconfig_or_context_creates_everything_through_it(
     overrides: dict[str, str], provider_inputs: dict[str, str]
 ) -> None:
-    evaluation, mocks = evaluate_dev(overrides)
+    evaluation = platform_with(overrides)
     [provider] = evaluation.of_type(KUBERNETES_PROVIDER)
-    assert provider.name == "kubernetes"
-    assert provider.inputs == provider_inputs
-    objects = evaluation.kubernetes_objects()
-    assert {r.type.rsplit(":", 1)[1] for r in objects} >= {"Namespace", "Secret", "Service", "Deployment"}
-    for resource in objects:
-        assert provider_urn(mocks.providers[(resource.type, resource.name)]) == provider.urn, resource.urn
-    # pulumi-random is another package: its default provider, not the Kubernetes one.
-    assert mocks.providers[("random:index/randomPassword:RandomPassword", "threetier-database-password")] == ""
+    assert (provider.name, provider.inputs) == ("admin", provider_inputs)
+    for resource in evaluation.kubernetes_objects():
+        assert provider_urn(resource.provider) == provider.urn, resource.urn
 
 
-def test_without_kubeconfig_or_context_every_object_uses_the_default_provider() -> None:
-    evaluation, mocks = evaluate_dev({})
+def test_a_platform_without_kubeconfig_or_context_uses_the_default_provider() -> None:
+    evaluation = evaluated_platform("dev")
     assert evaluation.of_type(KUBERNETES_PROVIDER) == []
-    assert {mocks.providers[(r.type, r.name)] for r in evaluation.kubernetes_objects()} == {""}
+    assert {r.provider for r in evaluation.kubernetes_objects()} == {""}
+
+
+def test_the_app_and_the_platform_are_neighbour_projects() -> None:
+    project = find_project()
+    assert [neighbour.name for neighbour in project.neighbours()] == ["threetier-platform"]
+    assert sorted(project.referenced_stacks("dev")) == ["organization/threetier-platform/dev"]

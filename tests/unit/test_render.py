@@ -12,7 +12,9 @@ import yaml
 from offline import evaluate_stack
 from offline.render import REDACTED, main, manifests
 
-from .stack_files import STACKS
+from .stack_files import ROOT, STACKS
+
+PLATFORM_DIR = ROOT / "platform"
 
 #: A current Kubernetes minor shipped by kubernetes-validate (the local cluster runs the same minor).
 KUBERNETES_VERSION = "1.34.0"
@@ -32,9 +34,30 @@ def out_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_rendered_object_is_valid_against_the_kubernetes_schema(stack: str, out_root: Path) -> None:
     objects = rendered(stack, out_root / stack)
-    assert len(objects) >= 12
+    assert len(objects) >= 11
     for obj in objects:
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_platform_object_is_valid_and_no_token_is_written(stack: str, out_root: Path) -> None:
+    out = out_root / f"platform-{stack}"
+    assert main(["--stack", stack, "--project-dir", str(PLATFORM_DIR), "--out", str(out)]) == 0
+    objects = [yaml.safe_load(path.read_text()) for path in sorted(out.glob("*.yaml"))]
+    assert sorted(obj["kind"] for obj in objects) == [
+        "LimitRange",
+        "Namespace",
+        "ResourceQuota",
+        "Role",
+        "RoleBinding",
+        "Secret",
+        "ServiceAccount",
+    ]
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    [token] = [obj for obj in objects if obj["kind"] == "Secret"]
+    assert token["type"] == "kubernetes.io/service-account-token"
+    assert "data" not in token and "stringData" not in token  # filled by the token controller, never rendered
 
 
 @pytest.mark.parametrize("stack", STACKS)

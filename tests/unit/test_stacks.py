@@ -14,8 +14,8 @@ from components.args import APP_ENV
 from components.tier import DRAIN_SECONDS
 from offline.apiserver_mocks import LOAD_BALANCER_POOL, SERVICE_CIDR, unwrap_secret
 
-from .evaluated_stacks import TIERS, container, env_of, evaluated, k8s, one
-from .stack_files import STACKS, stack_yaml, tier_setting
+from .evaluated_stacks import TIERS, container, env_of, evaluated, evaluated_platform, k8s, one
+from .stack_files import STACKS, environment_namespace, tier_setting
 
 #: The product's promise per stack (README's stack table).
 EXPECTED_SERVICE_TYPES = {
@@ -101,7 +101,7 @@ def test_selectors_always_match_pod_template_labels(stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_tiers_are_wired_by_cluster_dns_names_that_match_the_outputs(stack: str) -> None:
     outputs = evaluated(stack).outputs
-    namespace = stack_yaml(stack)["threetier:namespace"]
+    namespace = environment_namespace(stack)
     assert outputs["namespace"] == namespace
     for tier in TIERS:
         assert outputs[tier]["dnsNames"] == {
@@ -188,7 +188,9 @@ def test_outputs_never_show_the_password_in_plaintext(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_namespace_enforces_the_restricted_pod_security_level(stack: str) -> None:
-    [namespace] = k8s(stack, "Namespace")
+    assert k8s(stack, "Namespace") == []  # the app's namespace is its platform stack's
+    [namespace] = [r for r in evaluated_platform(stack).kubernetes_objects() if r.type.endswith(":Namespace")]
+    assert namespace.inputs["metadata"]["name"] == evaluated(stack).outputs["namespace"]
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     for tier in TIERS:

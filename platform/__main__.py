@@ -1,0 +1,11 @@
+"""The platform stack of one environment: namespace, quota, limits, scoped deployer (components.platform_program)."""
+
+import sys
+from pathlib import Path
+
+# Run by the language host with this directory as the working directory: the repository's packages.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from components.platform_program import platform_program
+
+platform_program()
