@@ -13,6 +13,13 @@ key (``frontend.nodePort: 8080 is not valid; allowed values: an integer from 300
 before any resource is registered; then :class:`components.ThreeTierApp` builds the app, as a
 child of this component, and its outputs are this component's. The defaults written in the
 docstrings are checked against the model by ``tests/unit/test_package_schema.py``.
+
+The package's app is **standalone** (:class:`components.ThreeTierApp` without ``target``): it
+creates its namespace, ``namespace`` (default :data:`STANDALONE_NAMESPACE`), and deploys with the
+kubernetes provider the consumer gives in the resource options (``providers``), the default one
+otherwise. The stack program's **platform** mode (the namespace and a deployer's provider read from
+a platform stack by ``StackReference``, key ``platformStack``) is not offered: see
+docs/component-package.md, "Standalone, not platform mode".
 """
 
 # No `from __future__ import annotations`: the schema is inferred from the annotations' runtime values.
@@ -27,7 +34,7 @@ from pulumi.provider.provider import ConstructResult
 
 from .app import ThreeTierApp as App
 from .args import ThreeTierAppArgs as AppArgs
-from .config import parse_settings
+from .config import TOP_LEVEL_KEYS, parse_settings, unknown_key
 from .errors import ConfigError, Problem, raise_if_any
 
 #: The package's name: its resource tokens are ``threetier:index:<Component>``.
@@ -39,9 +46,16 @@ APP_ONLY_INPUTS = {
     "databaseUser": "database_user",
     "passwordLength": "password_length",
 }
-#: Stack-config keys the package leaves out: a consumer picks the cluster with a kubernetes
-#: provider in the component's resource options, as for any other resource.
-CONFIG_ONLY_KEYS = ("kubeconfig", "kubeContext")
+#: Stack-config keys the package leaves out: ``platformStack`` names the platform stack whose
+#: namespace and deployer the stack program deploys with (platform mode); the package's app is
+#: standalone and a consumer picks the cluster and credentials with a kubernetes provider in the
+#: component's resource options, as for any other resource.
+CONFIG_ONLY_KEYS = ("platformStack",)
+#: The package's inputs: the stack config's keys but the config-only ones, and the app-only arguments.
+INPUTS = (*(key for key in TOP_LEVEL_KEYS if key not in CONFIG_ONLY_KEYS), *APP_ONLY_INPUTS)
+#: The namespace the package's app creates when the consumer names none. Stack config's default is
+#: empty (the platform stack's namespace); a standalone app has no platform to ask.
+STANDALONE_NAMESPACE = "threetier"
 
 
 class Quantities(TypedDict, total=False):
@@ -143,7 +157,10 @@ class ThreeTierAppArgs(TypedDict, total=False):
     """Inputs of the package's ThreeTierApp: the stack configuration's keys, with the same defaults."""
 
     namespace: str
-    """Namespace of the app (created, restricted Pod Security level), a DNS-1123 label. Default: threetier."""
+    (
+        "Namespace the app creates (restricted Pod Security level) and deploys into, a DNS-1123 label. "
+        "Default: threetier."
+    )
     clusterDomain: str
     """Cluster DNS domain used in the exported fully qualified names. Default: cluster.local."""
     appName: str
@@ -227,10 +244,11 @@ class NetworkIsolation(TypedDict):
 class ThreeTierApp(pulumi.ComponentResource):
     """A frontend, a backend API and a database on Kubernetes, wired by cluster DNS names.
 
-    The namespace (restricted Pod Security level), a random database password kept in a Secret
-    and mounted as a file, three tiers (Deployment + Service), NetworkPolicies that admit only
-    frontend -> backend -> database, and PodDisruptionBudgets for tiers with more than one
-    replica. Inputs are validated before any resource is registered.
+    Standalone: the app creates its namespace (restricted Pod Security level), with the kubernetes
+    provider of the resource options (``providers``), the default one otherwise. In it: a random
+    database password kept in a Secret and mounted as a file, three tiers (Deployment + Service),
+    NetworkPolicies that admit only frontend -> backend -> database, and PodDisruptionBudgets for
+    tiers with more than one replica. Inputs are validated before any resource is registered.
     """
 
     namespace: pulumi.Output[str]
@@ -271,15 +289,17 @@ def app_arguments(inputs: Mapping[str, Any]) -> AppArgs:
 
     Raises :class:`components.ConfigError` naming every bad key (``frontend.nodePort``) and its
     allowed values. An input that is another resource's output, unknown until it is deployed,
-    is refused too: the app is validated and laid out before anything is registered.
+    is refused too: the app is validated and laid out before anything is registered. So is a key
+    that is no input (``platformStack``: the package's app is standalone), and an empty namespace.
     """
     raise_if_any(
         [
             Problem(key, "is an output of another resource; allowed values: a value known before the deployment")
             for key in _outputs_in(inputs)
         ]
+        + [unknown_key(key, dict.fromkeys(INPUTS, "")) for key in inputs if key not in INPUTS]
     )
-    inputs = _whole_numbers_as_ints(inputs)
+    inputs = {"namespace": STANDALONE_NAMESPACE, **_whole_numbers_as_ints(inputs)}
     settings = parse_settings(
         {key: value for key, value in inputs.items() if key not in APP_ONLY_INPUTS}, prefix=""
     ).app

@@ -1,4 +1,4 @@
-"""The component package's ThreeTierApp is the Python one behind a façade: same objects, same defaults, same errors.
+"""The component package's ThreeTierApp is the Python one, standalone, behind a façade: same objects, defaults, errors.
 
 Its inputs go through the provider the package runs (``PackageProvider.construct``, as the
 engine's Construct call does, numbers as floats as on the wire), under the API-server mocks.
@@ -16,10 +16,10 @@ from pulumi.provider.server import ComponentInitError
 
 from components import ConfigError, Problem
 from components.app import PASSWORD_CHECKSUM_ANNOTATION
+from components.app import ThreeTierApp as App
 from components.config import parse_settings
-from components.package import APP_TOKEN, PACKAGE, PackageProvider, ThreeTierApp
+from components.package import APP_TOKEN, PACKAGE, STANDALONE_NAMESPACE, PackageProvider, ThreeTierApp
 from offline import ApiServerMocks, Evaluation, evaluate_program, evaluate_stack, manifests
-from offline.evaluate import run_main_program
 
 from .package_schema import problems, project_version, schema
 from .stack_files import stack_yaml
@@ -86,18 +86,62 @@ def without_none(value: Any) -> Any:
     return value
 
 
-def test_the_package_builds_what_the_stack_program_builds_from_the_same_settings() -> None:
-    package, program = construct(dev_inputs()), evaluate_stack("dev")
-    assert objects(package) == objects(program)
-    assert settled(package.outputs) == settled(program.outputs)
-    assert package.secret_outputs == program.secret_outputs == {"databaseUrl"}
+def standalone(raw: dict[str, Any]) -> Evaluation:
+    """A standalone ``components.ThreeTierApp`` (it creates its namespace) of the stack config's model of ``raw``."""
+    args = parse_settings(raw, prefix="").app
+
+    def program() -> None:
+        for key, value in App("threetier", args).stack_outputs().items():
+            pulumi.export(key, value)
+
+    return evaluate_program(program, stack="test", config={}, project="consumer")
 
 
-def test_inputs_left_out_take_the_stack_configs_defaults() -> None:
+def test_the_package_builds_what_a_standalone_app_builds_from_the_same_settings() -> None:
+    inputs = {**dev_inputs(), "namespace": "threetier-shop"}
+    package, python = construct(inputs), standalone(inputs)
+    assert objects(package) == objects(python)
+    assert settled(package.outputs) == settled(python.outputs)
+    assert package.secret_outputs == python.secret_outputs == {"databaseUrl"}
+
+
+def test_the_package_builds_the_dev_stacks_app_plus_the_namespace_its_platform_stack_owns() -> None:
+    """The dev stack deploys into its platform's namespace; the package, standalone, creates that namespace."""
+    program = evaluate_stack("dev")
+    package = construct({**dev_inputs(), "namespace": program.outputs["namespace"]})
+    namespaces = [m for m in objects(package) if m["kind"] == "Namespace"]
+    assert [m["metadata"]["name"] for m in namespaces] == [program.outputs["namespace"]]
+    assert [m for m in objects(package) if m["kind"] != "Namespace"] == objects(program)
+    outputs = {key: value for key, value in program.outputs.items() if key != "platformStack"}
+    assert settled(package.outputs) == settled(outputs)
+
+
+def test_inputs_left_out_take_the_stack_configs_defaults_and_namespace_threetier() -> None:
     package = construct({})
-    program = evaluate_program(run_main_program, stack="defaults", config={})  # no key set: Pulumi.yaml's defaults
-    assert objects(package) == objects(program)
-    assert package.outputs["namespace"] == "threetier"
+    assert objects(package) == objects(standalone({"namespace": "threetier"}))
+    assert package.outputs["namespace"] == STANDALONE_NAMESPACE == "threetier"
+    (namespace,) = [m for m in manifests(package) if m["kind"] == "Namespace"]
+    assert namespace["metadata"]["name"] == "threetier"
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "key", "reason"),
+    [
+        ({"namespace": ""}, "namespace", "'' is not valid; allowed values: a DNS-1123 label"),
+        ({"platformStack": "acme/threetier-platform/dev"}, "platformStack", "unknown key; allowed keys: namespace,"),
+    ],
+    ids=["empty namespace", "platformStack"],
+)
+def test_a_standalone_app_needs_a_namespace_and_reads_no_platform_stack(
+    inputs: dict[str, Any], key: str, reason: str
+) -> None:
+    mocks = ApiServerMocks()
+    with pytest.raises(InputPropertiesError) as caught:
+        construct(inputs, mocks)
+    assert [error["property_path"] for error in caught.value.errors or []] == [key]
+    assert (caught.value.errors or [])[0]["reason"].startswith(reason)
+    assert mocks.created == []
 
 
 def test_the_app_only_arguments_reach_the_app() -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from components import ResourceSpec, Scheduling, ThreeTierApp, ThreeTierAppArgs, TierArgs
 from components.config import DEFAULTS, QUANTITY_KEYS, RESOURCE_KEYS, TIER_DEFAULTS, TIER_SETTING_KEYS, TOP_LEVEL_KEYS
-from components.package import APP_TOKEN, CONFIG_ONLY_KEYS
+from components.package import APP_TOKEN, CONFIG_ONLY_KEYS, STANDALONE_NAMESPACE
 from components.validation import IMAGE_PULL_POLICIES, SERVICE_TYPES
 from offline import evaluate_program
 
@@ -105,13 +105,20 @@ def tier_default(key: str, tier: str) -> Any:
 
 def expected_default(values: list[Any]) -> str:
     """``Default: 1`` when every tier has the same, ``Default: 80 / 8080 / 5432`` otherwise."""
+    assert "" not in values, "an empty default would match any description"
     if all(value == values[0] for value in values):
         return f"Default: {shown(values[0])}"
     return "Default: " + " / ".join(shown(value) for value in values)
 
 
 def app_defaults() -> dict[str, Any]:
+    """The stack config's defaults (but its config-only keys) and the dataclass's; the namespace the package's.
+
+    Stack config leaves the namespace to the platform stack (empty); the package's app is
+    standalone and creates one, ``STANDALONE_NAMESPACE`` unless the consumer names it.
+    """
     defaults = {key: value for key, value in DEFAULTS.items() if key not in CONFIG_ONLY_KEYS}
+    defaults["namespace"] = STANDALONE_NAMESPACE
     for field in fields(ThreeTierAppArgs):
         if field.default is not MISSING:
             defaults[camel(field.name)] = field.default
