@@ -2,11 +2,11 @@
 
 ``examples/yaml-app`` (Pulumi YAML) and ``examples/ts-app`` (TypeScript, where the Node.js
 language host is installed) each deploy the package's ThreeTierApp into a namespace of their own,
-with the project's policy pack, side by side on first use, into a table of their own on the shared
-PostgreSQL state server (``make state-up``), as the session's stacks are; the session destroys
-them at its end and drops the table. The package's venv is made first (``make package``:
-neither ``pulumi up`` nor ``pulumi package add`` makes it), and the TypeScript SDK is generated
-(``make ts-sdk``: ``pulumi package add``, then ``npm ci``).
+with the project's policy pack (``policy/config/standalone.json``), side by side on first use,
+into a table of their own on the shared PostgreSQL state server (``make state-up``), as the
+session's stacks are; the session destroys them at its end and drops the table. The package's
+venv is made first (``make package``: neither ``pulumi up`` nor ``pulumi package add`` makes it),
+and the TypeScript SDK is generated (``make ts-sdk``: ``pulumi package add``, then ``npm ci``).
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ from .state_server import StateServer, session_table
 CONSUMERS = {"yaml": (ROOT / "examples" / "yaml-app", "package"), "nodejs": (ROOT / "examples" / "ts-app", "ts-sdk")}
 #: The stack each consumer deploys (its stack file carries the local passphrase's salt).
 STACK = "dev"
-#: Whose policy configuration the consumers are judged by: dev's (NodePort and ClusterIP Services).
-POLICY_STACK = "dev"
+#: The policy configuration the consumers are judged by: standalone programs' (dev's, NodePort and
+#: ClusterIP Services; they create their namespace with the default provider: warnings, docs/policy.md).
+POLICY_CONFIG = "standalone"
 
 
 @dataclass
@@ -85,12 +86,12 @@ class ConsumerDeployments:
         return auto.Stack.create_or_select(name, workspace)
 
     def up(self, stack: auto.Stack, **options: Any) -> auto.UpResult:
-        """``pulumi up`` with the project's policy pack (dev's configuration)."""
+        """``pulumi up`` with the project's policy pack (standalone programs' configuration)."""
         return stack.up(
             color="never",
             on_output=self.output.append,
             policy_packs=[str(POLICY_PACK)],
-            policy_pack_configs=[str(policy_config(POLICY_STACK))],
+            policy_pack_configs=[str(policy_config(POLICY_CONFIG))],
             **options,
         )
 
