@@ -33,7 +33,8 @@ class ExistingNamespace:
     """
 
     name: str
-    provider: k8s.Provider
+    #: A kubernetes provider (``k8s.Provider``, or a reference to one a component package is given).
+    provider: pulumi.ProviderResource
 
 
 class ThreeTierApp(pulumi.ComponentResource):
@@ -82,7 +83,7 @@ class ThreeTierApp(pulumi.ComponentResource):
         self.args = args
         self.name_prefix = name
         #: The provider every Kubernetes object goes through in platform mode (None: standalone).
-        self.provider: Optional[k8s.Provider] = target.provider if target is not None else None
+        self.provider: Optional[pulumi.ProviderResource] = target.provider if target is not None else None
         ns = args.namespace
         instance = ns
         child = pulumi.ResourceOptions(parent=self)

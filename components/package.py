@@ -14,12 +14,15 @@ before any resource is registered; then :class:`components.ThreeTierApp` builds 
 child of this component, and its outputs are this component's. The defaults written in the
 docstrings are checked against the model by ``tests/unit/test_package_schema.py``.
 
-The package's app is **standalone** (:class:`components.ThreeTierApp` without ``target``): it
-creates its namespace, ``namespace`` (default :data:`STANDALONE_NAMESPACE`), and deploys with the
-kubernetes provider the consumer gives in the resource options (``providers``), the default one
-otherwise. The stack program's **platform** mode (the namespace and a deployer's provider read from
-a platform stack by ``StackReference``, key ``platformStack``) is not offered: see
-docs/component-package.md, "Standalone, not platform mode".
+The package's app is **standalone** by default (:class:`components.ThreeTierApp` without
+``target``): it creates its namespace, ``namespace`` (default :data:`STANDALONE_NAMESPACE`), with
+the kubernetes provider the consumer gives in the resource options (``providers``), the default one
+otherwise. With ``createNamespace: false`` it runs in **platform mode** (``target=ExistingNamespace``):
+the namespace exists (a platform stack's), no Namespace is created, and every object goes through
+the kubernetes provider of the resource options, which is then required; the consumer builds it from
+the platform stack's deployer kubeconfig (its own ``StackReference``). The stack program's
+``platformStack`` key (the program reads the platform stack itself) is not an input: see
+docs/component-package.md, "Standalone and platform mode".
 """
 
 # No `from __future__ import annotations`: the schema is inferred from the annotations' runtime values.
@@ -32,6 +35,7 @@ from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.provider import ConstructResult
 
+from .app import ExistingNamespace
 from .app import ThreeTierApp as App
 from .args import ThreeTierAppArgs as AppArgs
 from .config import TOP_LEVEL_KEYS, parse_settings, unknown_key
@@ -51,8 +55,10 @@ APP_ONLY_INPUTS = {
 #: standalone and a consumer picks the cluster and credentials with a kubernetes provider in the
 #: component's resource options, as for any other resource.
 CONFIG_ONLY_KEYS = ("platformStack",)
-#: The package's inputs: the stack config's keys but the config-only ones, and the app-only arguments.
-INPUTS = (*(key for key in TOP_LEVEL_KEYS if key not in CONFIG_ONLY_KEYS), *APP_ONLY_INPUTS)
+#: The input choosing the mode (``target`` of :class:`components.ThreeTierApp`): no argument, no config key.
+CREATE_NAMESPACE = "createNamespace"
+#: The package's inputs: the stack config's keys but the config-only ones, the app-only arguments, the mode.
+INPUTS = (*(key for key in TOP_LEVEL_KEYS if key not in CONFIG_ONLY_KEYS), *APP_ONLY_INPUTS, CREATE_NAMESPACE)
 #: The namespace the package's app creates when the consumer names none. Stack config's default is
 #: empty (the platform stack's namespace); a standalone app has no platform to ask.
 STANDALONE_NAMESPACE = "threetier"
@@ -158,8 +164,14 @@ class ThreeTierAppArgs(TypedDict, total=False):
 
     namespace: str
     (
-        "Namespace the app creates (restricted Pod Security level) and deploys into, a DNS-1123 label. "
-        "Default: threetier."
+        "Namespace the app deploys into, a DNS-1123 label; created (restricted Pod Security level) unless "
+        "createNamespace is false. Default: threetier."
+    )
+    createNamespace: bool
+    (
+        "true: the app creates its namespace (standalone); false: the namespace exists already (a platform "
+        "stack's) and every object goes through the kubernetes provider of the resource options (providers: "
+        "the namespace's deployer), which is then required. Default: true."
     )
     clusterDomain: str
     """Cluster DNS domain used in the exported fully qualified names. Default: cluster.local."""
@@ -245,7 +257,8 @@ class ThreeTierApp(pulumi.ComponentResource):
     """A frontend, a backend API and a database on Kubernetes, wired by cluster DNS names.
 
     Standalone: the app creates its namespace (restricted Pod Security level), with the kubernetes
-    provider of the resource options (``providers``), the default one otherwise. In it: a random
+    provider of the resource options (``providers``), the default one otherwise; with
+    ``createNamespace: false``, the namespace exists and that provider is required. In it: a random
     database password kept in a Secret and mounted as a file, three tiers (Deployment + Service),
     NetworkPolicies that admit only frontend -> backend -> database, and PodDisruptionBudgets for
     tiers with more than one replica. Inputs are validated before any resource is registered.
@@ -270,8 +283,9 @@ class ThreeTierApp(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ThreeTierAppArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         app_args = app_arguments(args)
+        target = app_target(args, app_args.namespace, opts)
         super().__init__(APP_TOKEN, name, None, opts)
-        app = App(name, app_args, opts=pulumi.ResourceOptions(parent=self))
+        app = App(name, app_args, opts=pulumi.ResourceOptions(parent=self), target=target)
         outputs = app.stack_outputs()
         self.namespace = pulumi.Output.from_input(outputs["namespace"])
         self.clusterDomain = pulumi.Output.from_input(outputs["clusterDomain"])
@@ -301,12 +315,52 @@ def app_arguments(inputs: Mapping[str, Any]) -> AppArgs:
     )
     inputs = {"namespace": STANDALONE_NAMESPACE, **_whole_numbers_as_ints(inputs)}
     settings = parse_settings(
-        {key: value for key, value in inputs.items() if key not in APP_ONLY_INPUTS}, prefix=""
+        {key: value for key, value in inputs.items() if key not in APP_ONLY_INPUTS and key != CREATE_NAMESPACE},
+        prefix="",
     ).app
     extras = {field: inputs[key] for key, field in APP_ONLY_INPUTS.items() if key in inputs}
     app = replace(settings, **extras)
     raise_if_any(app.validate())
     return app
+
+
+def app_target(
+    inputs: Mapping[str, Any], namespace: str, opts: Optional[pulumi.ResourceOptions]
+) -> Optional[ExistingNamespace]:
+    """The app's mode: None (standalone, it creates its namespace) or the existing namespace and its provider.
+
+    Raises :class:`components.ConfigError` naming ``createNamespace`` when it is no boolean, or
+    false without a kubernetes provider in the resource options: the app would otherwise deploy
+    with the default provider's credentials into a namespace it does not own.
+    """
+    create = inputs.get(CREATE_NAMESPACE, True)
+    if not isinstance(create, bool):
+        raise_if_any([Problem(CREATE_NAMESPACE, f"{create!r} is not valid; allowed values: true, false")])
+    if create:
+        return None
+    provider = kubernetes_provider_of(opts)
+    if provider is None:
+        raise_if_any(
+            [
+                Problem(
+                    CREATE_NAMESPACE,
+                    "false needs the namespace's kubernetes provider (its deployer) in the component's resource "
+                    "options (providers); allowed values: true, or false with that provider",
+                )
+            ]
+        )
+    return ExistingNamespace(namespace, provider) if provider is not None else None
+
+
+def kubernetes_provider_of(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
+    """The kubernetes provider of resource options (``providers``, by package or as a list, or ``provider``)."""
+    if opts is None:
+        return None
+    providers = opts.providers
+    candidates = list(providers.values()) if isinstance(providers, Mapping) else list(providers or [])
+    if opts.provider is not None:
+        candidates.append(opts.provider)
+    return next((provider for provider in candidates if provider.package == "kubernetes"), None)
 
 
 def _whole_numbers_as_ints(value: Any) -> Any:
@@ -345,7 +399,7 @@ class PackageProvider(ComponentProvider):
         """Validate the inputs (as the component will), then construct the component."""
         if resource_type == APP_TOKEN:
             try:
-                app_arguments(inputs)
+                app_target(inputs, app_arguments(inputs).namespace, options)
             except ConfigError as error:
                 problems = [{"property_path": problem.key, "reason": problem.message} for problem in error.problems]
                 raise InputPropertiesError(str(error), problems) from error  # type: ignore[arg-type]

@@ -3,19 +3,22 @@
 A consumer's app creates its namespace with whoever runs ``pulumi up`` (the package's app is
 standalone, docs/component-package.md): the app stacks' config refuses it (``no-namespaces``,
 ``explicit-provider``); the standalone config reports both as warnings and keeps everything else
-dev's, ``no-cluster-scoped-resources`` mandatory included.
+dev's, ``no-cluster-scoped-resources`` mandatory included. In platform mode (``createNamespace:
+false``, the deployer's provider) a consumer passes the app stacks' config as the stacks do.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
 from components.args import Manifest
 from components.package import ThreeTierApp
+from components.package import ThreeTierAppArgs as PackageArgs
 from offline.policy_check import check_program
 
 from .conftest import CONFIG_DIR, stack_config
@@ -61,6 +64,19 @@ def test_a_consumers_app_is_refused_by_an_app_stacks_config() -> None:
     report = check_program(yaml_consumer, "dev", config=CONFIG_DIR / "dev.json")
     refused = {policy for policy, level in levels(report) if level == "mandatory"}
     assert refused == {"no-namespaces", "explicit-provider"}
+
+
+def test_a_consumer_in_platform_mode_passes_the_app_stacks_config() -> None:
+    """``createNamespace: false`` with the deployer's provider: what an app stack of the platform does."""
+
+    def program() -> None:
+        program = yaml.safe_load((ROOT / "examples" / "yaml-app" / "Pulumi.yaml").read_text())
+        inputs = cast(PackageArgs, {**program["resources"]["app"]["properties"], "createNamespace": False})
+        deployer = k8s.Provider("deployer", namespace="threetier-yaml")
+        ThreeTierApp("app", inputs, pulumi.ResourceOptions(providers={"kubernetes": deployer}))
+
+    report = check_program(program, "dev", config=CONFIG_DIR / "dev.json")
+    assert report.violations == []
 
 
 def test_a_standalone_program_creating_a_cluster_scoped_object_is_still_refused() -> None:

@@ -6,9 +6,11 @@ engine's Construct call does, numbers as floats as on the wire), under the API-s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.component import ComponentProvider
@@ -38,12 +40,17 @@ def on_the_wire(value: Any) -> Any:
     return value
 
 
-def construct(inputs: dict[str, Any], mocks: ApiServerMocks | None = None, name: str = "threetier") -> Evaluation:
-    """Construct the package's ThreeTierApp through its provider; its state (the outputs) exported."""
+def construct(
+    inputs: dict[str, Any],
+    mocks: ApiServerMocks | None = None,
+    name: str = "threetier",
+    options: Callable[[], pulumi.ResourceOptions] = pulumi.ResourceOptions,
+) -> Evaluation:
+    """Construct the package's ThreeTierApp through its provider, with ``options()``; its outputs exported."""
     provider = PackageProvider(project_version())
 
     def program() -> None:
-        result = provider.construct(name, APP_TOKEN, on_the_wire(inputs), pulumi.ResourceOptions())
+        result = provider.construct(name, APP_TOKEN, on_the_wire(inputs), options())
         for key, value in result.state.items():
             pulumi.export(key, value)
 
@@ -123,6 +130,31 @@ def test_inputs_left_out_take_the_stack_configs_defaults_and_namespace_threetier
     (namespace,) = [m for m in manifests(package) if m["kind"] == "Namespace"]
     assert namespace["metadata"]["name"] == "threetier"
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def deployer() -> pulumi.ResourceOptions:
+    """Resource options with a kubernetes provider, as a consumer passes its platform's deployer."""
+    return pulumi.ResourceOptions(providers={"kubernetes": k8s.Provider("deployer", namespace="threetier-dev")})
+
+
+def test_without_create_namespace_the_package_builds_the_dev_stacks_app_through_the_given_provider() -> None:
+    program = evaluate_stack("dev")
+    inputs = {**dev_inputs(), "namespace": program.outputs["namespace"], "createNamespace": False}
+    package = construct(inputs, options=deployer)
+    assert objects(package) == objects(program)  # no Namespace: the platform's
+    [provider] = package.of_type("pulumi:providers:kubernetes")
+    assert provider.name == "deployer"
+    for resource in package.kubernetes_objects():
+        assert resource.provider.startswith(f"{provider.urn}::"), resource.urn
+
+
+def test_without_create_namespace_a_kubernetes_provider_is_required() -> None:
+    mocks = ApiServerMocks()
+    with pytest.raises(InputPropertiesError) as caught:
+        construct({"createNamespace": False}, mocks)
+    assert [error["property_path"] for error in caught.value.errors or []] == ["createNamespace"]
+    assert "false needs the namespace's kubernetes provider" in (caught.value.errors or [])[0]["reason"]
+    assert mocks.created == []
 
 
 @pytest.mark.parametrize(

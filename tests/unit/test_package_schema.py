@@ -18,7 +18,7 @@ import pytest
 
 from components import ResourceSpec, Scheduling, ThreeTierApp, ThreeTierAppArgs, TierArgs
 from components.config import DEFAULTS, QUANTITY_KEYS, RESOURCE_KEYS, TIER_DEFAULTS, TIER_SETTING_KEYS, TOP_LEVEL_KEYS
-from components.package import APP_TOKEN, CONFIG_ONLY_KEYS, STANDALONE_NAMESPACE
+from components.package import APP_TOKEN, CONFIG_ONLY_KEYS, CREATE_NAMESPACE, STANDALONE_NAMESPACE
 from components.validation import IMAGE_PULL_POLICIES, SERVICE_TYPES
 from offline import evaluate_program
 
@@ -55,6 +55,7 @@ def test_every_argument_of_the_app_is_an_input() -> None:
     inputs = set(app_resource()["inputProperties"])
     expected = {camel(field.name) for field in fields(ThreeTierAppArgs)}
     expected |= {key for key in TOP_LEVEL_KEYS if key not in CONFIG_ONLY_KEYS}
+    expected |= {CREATE_NAMESPACE}  # ThreeTierApp's ``target``: platform mode (an existing namespace)
     assert expected - inputs == set(), "arguments of the Python API missing from the package's inputs"
     assert inputs - expected == set(), "inputs that are no argument of the Python API"
 
@@ -119,6 +120,7 @@ def app_defaults() -> dict[str, Any]:
     """
     defaults = {key: value for key, value in DEFAULTS.items() if key not in CONFIG_ONLY_KEYS}
     defaults["namespace"] = STANDALONE_NAMESPACE
+    defaults[CREATE_NAMESPACE] = True  # ThreeTierApp's ``target`` left out: standalone
     for field in fields(ThreeTierAppArgs):
         if field.default is not MISSING:
             defaults[camel(field.name)] = field.default
