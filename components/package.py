@@ -51,9 +51,9 @@ APP_ONLY_INPUTS = {
     "passwordLength": "password_length",
 }
 #: Stack-config keys the package leaves out: ``platformStack`` names the platform stack whose
-#: namespace and deployer the stack program deploys with (platform mode); the package's app is
-#: standalone and a consumer picks the cluster and credentials with a kubernetes provider in the
-#: component's resource options, as for any other resource.
+#: namespace and deployer the stack program reads itself; the package's app reads no stack, a
+#: consumer picks the cluster and credentials (a platform's deployer with ``createNamespace:
+#: false``) with a kubernetes provider in the component's resource options, as for any resource.
 CONFIG_ONLY_KEYS = ("platformStack",)
 #: The input choosing the mode (``target`` of :class:`components.ThreeTierApp`): no argument, no config key.
 CREATE_NAMESPACE = "createNamespace"
@@ -160,7 +160,7 @@ class TierSettings(TypedDict, total=False):
 
 
 class ThreeTierAppArgs(TypedDict, total=False):
-    """Inputs of the package's ThreeTierApp: the stack configuration's keys, with the same defaults."""
+    """Inputs of the package's ThreeTierApp: the stack config's keys (same defaults but namespace), mode, extras."""
 
     namespace: str
     (
@@ -304,7 +304,8 @@ def app_arguments(inputs: Mapping[str, Any]) -> AppArgs:
     Raises :class:`components.ConfigError` naming every bad key (``frontend.nodePort``) and its
     allowed values. An input that is another resource's output, unknown until it is deployed,
     is refused too: the app is validated and laid out before anything is registered. So is a key
-    that is no input (``platformStack``: the package's app is standalone), and an empty namespace.
+    that is no input (``platformStack``: the package's app reads no platform stack), and an empty
+    namespace.
     """
     raise_if_any(
         [
