@@ -50,21 +50,25 @@ STACKS = ("dev", "staging", "prod")
 BEGIN, END = "<!-- engine: hack/benchmark_engine.py -->", "<!-- /engine -->"
 
 
+def engine_env() -> dict[str, str]:
+    """The environment the engine runs with against the local cluster (stops when the engine is incomplete)."""
+    engine = find_engine()
+    if not engine.complete:
+        raise SystemExit("the engine is incomplete:\n" + engine.report())
+    return {
+        **os.environ,
+        **engine.env(),
+        "KUBECONFIG": str(KUBECONFIG),
+        "PULUMI_CONFIG_PASSPHRASE": DEFAULT_PASSPHRASE,
+    }
+
+
 class Bench:
     """Commands against the local cluster and a scratch state backend, timed."""
 
     def __init__(self, work: Path) -> None:
-        engine = find_engine()
-        if not engine.complete:
-            raise SystemExit("the engine is incomplete:\n" + engine.report())
         self.work = work
-        self.env = {
-            **os.environ,
-            **engine.env(),
-            "KUBECONFIG": str(KUBECONFIG),
-            "PULUMI_BACKEND_URL": f"file://{work / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": DEFAULT_PASSPHRASE,
-        }
+        self.env = {**engine_env(), "PULUMI_BACKEND_URL": f"file://{work / 'state'}"}
         (work / "state").mkdir(parents=True, exist_ok=True)
 
     def run(self, *command: str, cwd: Path = ROOT) -> float:

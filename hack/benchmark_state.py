@@ -36,10 +36,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "hack")]
 
-from benchmark_engine import KUBECONFIG, KUBECTL, median, write  # type: ignore[import-not-found]  # noqa: E402
+from benchmark_engine import KUBECONFIG, KUBECTL, engine_env, median, write  # type: ignore[import-not-found]  # noqa: E402
 
-from deploy import find_engine  # noqa: E402
-from deploy.stack import DEFAULT_PASSPHRASE, policy_config  # noqa: E402
+from deploy.stack import policy_config  # noqa: E402
 
 BEGIN, END = "<!-- state: hack/benchmark_state.py -->", "<!-- /state -->"
 FLEET = ROOT / "examples" / "fleet"
@@ -170,15 +169,9 @@ class Bench:
     """Timed commands against the local cluster with a given backend."""
 
     def __init__(self, work: Path) -> None:
-        engine = find_engine()
-        if not engine.complete:
-            raise SystemExit("the engine is incomplete:\n" + engine.report())
         self.work = work
         self.base = {
-            **os.environ,
-            **engine.env(),
-            "KUBECONFIG": str(KUBECONFIG),
-            "PULUMI_CONFIG_PASSPHRASE": DEFAULT_PASSPHRASE,
+            **engine_env(),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         }

@@ -116,11 +116,12 @@ def test_the_schema_the_engine_serves_is_the_one_the_unit_tests_check(consumers:
 
 
 def normalized(document: Any) -> Any:
-    """A schema as the CLI's model reads it: no empty or null field, no description on a map's item type."""
+    """A schema as the CLI's model reads it: no empty or null field, no description on a map's or an array's
+    item type."""
     if isinstance(document, dict):
         return {
             key: normalized({k: v for k, v in value.items() if k != "description"})
-            if key == "additionalProperties" and isinstance(value, dict)
+            if key in ("additionalProperties", "items") and isinstance(value, dict)
             else normalized(value)
             for key, value in document.items()
             if value not in (None, {}, [])

@@ -142,16 +142,18 @@ def finish(process: subprocess.Popen[str], timeout: float = 600) -> subprocess.C
 
 def small_config(stack: str, namespace: str, directory: Path) -> Path:
     """``stack``'s config in ``namespace``, at most two pods per tier (prod's policy asks two of a
-    stateless tier), every Service a ClusterIP.
+    stateless tier), every Service a ClusterIP, small CPU requests.
 
-    (No pinned node port and no LoadBalancer address: it never competes with the session's stacks.)
+    (No pinned node port, no LoadBalancer address and 10m CPU a pod: it never competes with the
+    session's stacks, whose requests already hold most of the node's two cores.)
     """
     tracked = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
     tiers = {}
     for tier in TIERS:
         settings = {k: v for k, v in tracked.get(f"threetier:{tier}", {}).items() if k != "nodePort"}
         replicas = min(int(settings.get("replicas", 1)), 2)
-        tiers[f"threetier:{tier}"] = {**settings, "replicas": replicas, "serviceType": "ClusterIP"}
+        small = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+        tiers[f"threetier:{tier}"] = {**settings, "replicas": replicas, "serviceType": "ClusterIP", "resources": small}
     return config_copy(stack, directory, {"threetier:namespace": namespace, **tiers})
 
 
@@ -367,9 +369,16 @@ def test_a_killed_cli_leaves_a_lock_that_names_itself_and_the_documented_recover
 
 
 def cli_children_of(pid: int, engine: Engine) -> list[int]:
-    """The pulumi CLI processes ``pid`` started."""
+    """The ``pulumi up`` CLI processes ``pid`` started (not its quick ``stack select``/``export`` runs)."""
     assert engine.cli is not None
-    return cli_children(engine.cli, parent=pid)
+    return [cli for cli in cli_children(engine.cli, parent=pid) if b"\0up\0" in _cmdline(cli)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def test_the_state_server_stopped_mid_up_fails_fast_and_clearly_and_loses_nothing(

