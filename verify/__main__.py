@@ -20,7 +20,13 @@ from typing import Any, Optional
 
 import yaml
 
-from .access import AccessReviewer, DeployerKubeconfigError, LiveAccessReviewer, deployer_kubeconfig_from_stack
+from .access import (
+    NO_PLATFORM_STACK,
+    AccessReviewer,
+    DeployerKubeconfigError,
+    LiveAccessReviewer,
+    deployer_kubeconfig_from_stack,
+)
 from .cluster import LiveCluster
 from .model import StackOutputs, Status
 from .report import print_table, to_json
@@ -71,7 +77,7 @@ def deployer_identity(
             return LiveAccessReviewer(deployer_kubeconfig_from_stack(outputs.platform_stack)), None
     except (DeployerKubeconfigError, OSError, yaml.YAMLError, ValueError, TypeError) as error:
         return None, f"cannot read the deployer's kubeconfig: {error}"
-    return None, "the stack names no platform stack (platformStack) and no --deployer-kubeconfig was given"
+    return None, NO_PLATFORM_STACK
 
 
 def main(argv: Optional[list[str]] = None) -> int:

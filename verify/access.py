@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional, Protocol
 
+#: Why a standalone program's stack (no platform stack) has no deployer to ask as.
+NO_PLATFORM_STACK = "the stack names no platform stack (platformStack) and no --deployer-kubeconfig was given"
+
 
 @dataclass(frozen=True)
 class Access:

@@ -140,8 +140,8 @@ def finish(process: subprocess.Popen[str], timeout: float = 600) -> subprocess.C
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def small_config(stack: str, namespace: str, directory: Path) -> Path:
-    """``stack``'s config in ``namespace``, at most two pods per tier (prod's policy asks two of a
+def small_config(stack: str, directory: Path) -> Path:
+    """``stack``'s config, at most two pods per tier (prod's policy asks two of a
     stateless tier), every Service a ClusterIP, small CPU requests.
 
     (No pinned node port, no LoadBalancer address and 10m CPU a pod: it never competes with the
@@ -154,7 +154,10 @@ def small_config(stack: str, namespace: str, directory: Path) -> Path:
         replicas = min(int(settings.get("replicas", 1)), 2)
         small = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
         tiers[f"threetier:{tier}"] = {**settings, "replicas": replicas, "serviceType": "ClusterIP", "resources": small}
-    return config_copy(stack, directory, {"threetier:namespace": namespace, **tiers})
+    # The namespace is the platform stack's (deploy_platform renames it): the app's config leaves it
+    # unset, as the shipped stacks do, so the offline gate (its mocks serve the tracked platform
+    # config) and the real StackReference agree.
+    return config_copy(stack, directory, tiers)
 
 
 def validate(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -184,7 +187,7 @@ class Team:
         table = table or self.new_table()
         namespace = f"threetier-{purpose}-{name}"
         directory = self.work / purpose / name
-        config = small_config(name, namespace, directory)
+        config = small_config(name, directory)
         backend = Backend(self.server.url(table))
         stack = TeamStack(name, namespace, config, backend, table, self.engine, directory)
         self.stacks.append(stack)
