@@ -390,8 +390,15 @@ def test_the_state_server_stopped_mid_up_fails_fast_and_clearly_and_loses_nothin
     prod = team.stack("prod", "pgstop")
     process = prod.start_up()
     core = client.CoreV1Api(api_client)
-    # Early (its first object), so most of the up, and of its checkpoint writes, is still to come.
-    wait_for_up(prod, process, lambda: prod.namespace in {n.metadata.name for n in core.list_namespace().items})
+    # Early (its first Service or Deployment: the namespace is the platform stack's, there before the
+    # up), so most of the up, and of its checkpoint writes, is still to come.
+    wait_for_up(
+        prod,
+        process,
+        lambda: bool(
+            core.list_namespaced_service(prod.namespace).items or apps.list_namespaced_deployment(prod.namespace).items
+        ),
+    )
     saved = {resource["urn"] for resource in validate_loosely(prod.state())}
     team.server.stop("immediate")
     stopped = time.monotonic()
