@@ -13,6 +13,7 @@ STACK ?= dev
 STACKS := dev staging prod
 OUT ?=
 NODE ?=
+NODES ?=
 # Where stacks keep their state: local (the file backend .pulumi-state/) or postgres (make state-up's
 # server, shared by every clone on this machine). PULUMI_BACKEND_URL, when set, wins over both.
 BACKEND ?= local
@@ -77,8 +78,8 @@ toolchain: venv ## build (or reuse from the cache) the Go tools: local cluster a
 images: ## build the app's container images (OCI archives from Debian packages, cached outside the clone)
 	hack/build-images.sh
 
-cluster-up: ## start the local cluster: control plane on loopback + a real node (NODE=kwok: simulated nodes)
-	$(if $(NODE),THREETIER_NODE=$(NODE)) hack/cluster-up.sh
+cluster-up: ## start the local cluster: control plane on loopback + NODES real nodes (default 2; NODE=kwok: simulated nodes)
+	$(if $(NODE),THREETIER_NODE=$(NODE)) $(if $(NODES),THREETIER_NODES=$(NODES)) hack/cluster-up.sh
 
 cluster-down: ## stop the local cluster (every process, namespace, veth, route, iptables rule) and delete its data
 	hack/cluster-down.sh

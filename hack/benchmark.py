@@ -137,8 +137,8 @@ def cluster_section() -> list[str]:
 
 
 def shim_tree_pids() -> list[int]:
-    """The containerd shims of the real node and every process below them (the pods' containers)."""
-    socket = str(ROOT / ".toolchain" / "node" / "containerd" / "containerd.sock")
+    """The containerd shims of every real node and every process below them (the pods' containers)."""
+    sockets = [str(path) for path in (ROOT / ".toolchain" / "node").glob("*/containerd/containerd.sock")]
     parents: dict[int, int] = {}
     shims: list[int] = []
     for status in Path("/proc").glob("[0-9]*/status"):
@@ -149,7 +149,7 @@ def shim_tree_pids() -> list[int]:
             continue
         pid = int(status.parent.name)
         parents[pid] = int(fields.get("PPid", "0"))
-        if "containerd-shim" in cmdline and socket in cmdline:
+        if "containerd-shim" in cmdline and any(socket in cmdline for socket in sockets):
             shims.append(pid)
     tree = set(shims)
     changed = True

@@ -191,7 +191,23 @@ def scaling_under_load(bench: Bench) -> tuple[float, int, int, int]:
     bench.run("make", "up", "STACK=dev")
     frontend = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]["threetier:frontend"]
     five = config_copy("dev", bench.work / "scale", {"threetier:frontend": {**frontend, "replicas": 5}})
-    loop = ProbeLoop("http://198.18.0.2:30080/")
+    node = subprocess.run(
+        [
+            str(KUBECTL),
+            "--kubeconfig",
+            str(KUBECONFIG),
+            "get",
+            "nodes",
+            "-l",
+            "threetier.dev/node=real",
+            "-o",
+            "jsonpath={.items[0].status.addresses[0].address}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()  # any real node: the node port forwards to the frontend's pods wherever they run
+    loop = ProbeLoop(f"http://{node}:30080/")
     with PeakMemory() as memory:
         loop.start()
         start = time.perf_counter()

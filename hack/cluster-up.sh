@@ -25,15 +25,24 @@ SCHEDULER_PORT="${THREETIER_SCHEDULER_PORT:-32762}"
 DNS_PORT="${THREETIER_DNS_PORT:-${DNS_PORT:-1053}}"
 METALLB_METRICS_PORT="${THREETIER_METALLB_METRICS_PORT:-${METALLB_METRICS_PORT:-17472}}"
 CLUSTER_DIR="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
+NODE_MONITOR_GRACE=40s
 
 ready_nodes() { kubectl_ get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l; }
 
-real_node_ready() {
-  pid_alive containerd && pid_alive kubelet && pid_alive kube-proxy && pid_alive kube-router && node_ready "$NODE_NAME"
+real_node_ready() { # real_node_ready K: node K's processes run and the node is Ready
+  local name
+  for name in containerd kubelet kube-proxy kube-router; do node_pid_alive "$1" "$name" || return 1; done
+  node_ready "$NODE_PREFIX-$1"
+}
+
+real_nodes_ready() { # exactly nodes 1..NODES run and are Ready
+  local k
+  [ "$(present_nodes | tr '\n' ' ')" = "$(seq -s ' ' 1 "$REAL_NODES") " ] || return 1
+  for k in $(seq 1 "$REAL_NODES"); do real_node_ready "$k" || return 1; done
 }
 
 nodes_ready() {
-  if [ "$NODE_MODE" = real ]; then real_node_ready; else [ "$(ready_nodes)" -ge "$NODE_COUNT" ]; fi
+  if [ "$NODE_MODE" = real ]; then real_nodes_ready; else [ "$(ready_nodes)" -ge "$NODE_COUNT" ]; fi
 }
 
 healthy() {
@@ -70,6 +79,13 @@ loopback_args() {
     # The usual service CIDR (kwok's default is 10.0.0.0/24); node ports keep the default 30000-32767.
     --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR"
     --extra-args "kube-controller-manager=service-cluster-ip-range=$SERVICE_CIDR"
+    # kwokctl sets --node-monitor-grace-period=3m20s and kwok's node leases to 200 s (renewed every
+    # 50 s): a real node that dies would count as Ready for 200 s and keep its endpoints.
+    # Kubernetes' own timing instead: NotReady 40 s after the last heartbeat, checked every 5 s;
+    # kubelets renew their leases every 10 s, and so does kwok with 40 s leases.
+    --extra-args "kube-controller-manager=node-monitor-grace-period=$NODE_MONITOR_GRACE"
+    --extra-args kube-controller-manager=node-monitor-period=5s
+    --extra-args kwok-controller=node-lease-duration-seconds=40
   )
 }
 
@@ -93,7 +109,9 @@ kwokctl_create() { # kwokctl_create [EXTRA FLAGS...]: the one create command (al
 }
 
 print_info() {
-  log "cluster '$CLUSTER_NAME' is ready (Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION; node: $NODE_MODE)"
+  local nodes="$NODE_MODE"
+  [ "$NODE_MODE" = real ] && nodes="$REAL_NODES real ($(kubectl_ get nodes -l threetier.dev/node=real -o name | sed 's#node/##' | tr '\n' ' ' | sed 's/ $//'))"
+  log "cluster '$CLUSTER_NAME' is ready (Kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION; nodes: $nodes)"
   echo "kubeconfig: $CLUSTER_KUBECONFIG"
   echo "dns-server: $(cat "$TOOLCHAIN_DIR/dns-server")"
   echo "  export KUBECONFIG=$CLUSTER_KUBECONFIG"
@@ -130,7 +148,10 @@ api_client_pidfiles() { # every process of ours that talks to the API server, on
   # without BACKEND_SERVICE_HOST, its Deployment created by an interrupted up resuming while the
   # kubelet's watch was still down), CoreDNS would not resolve a new Service. Running containers
   # are kept; the kubelet adopts them again.
-  if [ "$NODE_MODE" = real ]; then printf '%s\n' "$RUN_DIR"/{kubelet,kube-proxy,kube-router}.pid; fi
+  if [ "$NODE_MODE" = real ]; then
+    local k
+    for k in $(present_nodes); do printf '%s\n' "$RUN_DIR/$NODE_PREFIX-$k"/{kubelet,kube-proxy,kube-router}.pid; done
+  fi
   printf '%s\n' "$RUN_DIR/coredns.pid" "$RUN_DIR/metallb-controller.pid"
 }
 
@@ -290,8 +311,14 @@ canary_dns_ok() { [ "$(dns_a "$1.$CANARY_NAMESPACE.svc.cluster.local" 2>/dev/nul
 canary_lb_ok() { [ -n "$(kubectl_ get service "$1" -n "$CANARY_NAMESPACE" -o jsonpath='{.status.loadBalancer.ingress[0].ip}' 2>/dev/null)" ]; }
 # kube-proxy's nat rules for the canary (it has an endpoint, so they exist): kube-router rewrites the
 # whole filter table on each of its syncs, so only nat rules are kube-proxy's alone.
-canary_proxy_ok() { in_node_netns iptables-save -t nat 2>/dev/null | grep -q -- "-d $1/32 .*$CANARY_NAMESPACE/$2:.* -j KUBE-SVC-"; }
-in_node_netns() { nsenter --net="/run/netns/$NODE_NETNS" "$@"; }
+# Every real node's kube-proxy must have them.
+canary_proxy_ok() {
+  local k
+  for k in $(present_nodes); do
+    nsenter --net="/run/netns/$NODE_PREFIX-$k" iptables-save -t nat 2>/dev/null \
+      | grep -q -- "-d $1/32 .*$CANARY_NAMESPACE/$2:.* -j KUBE-SVC-" || return 1
+  done
+}
 
 # wait_or_restart SECONDS WHAT PROCESS RESTART_FUNCTION CHECK...: wait for CHECK; if it never holds,
 # restart PROCESS (by pid) with RESTART_FUNCTION once and wait again.
@@ -310,12 +337,15 @@ wait_or_restart() {
   done
 }
 
-restart_kube_proxy() { "$REPO_ROOT/hack/node-up.sh" >/dev/null; }
+restart_kube_proxy() { # every node's kube-proxy whose pid file is gone (wait_or_restart stopped it)
+  local k
+  for k in $(present_nodes); do "$REPO_ROOT/hack/node-up.sh" "$k" >/dev/null; done
+}
 
 confirm_serving() {
   local name="cluster-up-canary-$RANDOM$RANDOM" start=$SECONDS ip
-  # A LoadBalancer Service without selector, with one endpoint (the veth's host address: nothing is
-  # ever sent to it), so kube-proxy programs real forwarding rules for it.
+  # A LoadBalancer Service without selector, with one endpoint (node 1's veth host address: nothing
+  # is ever sent to it), so kube-proxy programs real forwarding rules for it.
   kubectl_ apply -f - >/dev/null <<YAML || die "cannot create the readiness canary Service $CANARY_NAMESPACE/$name"
 apiVersion: v1
 kind: Service
@@ -331,7 +361,7 @@ metadata:
   namespace: $CANARY_NAMESPACE
   labels: {kubernetes.io/service-name: $name, endpointslice.kubernetes.io/managed-by: threetier-cluster-up}
 addressType: IPv4
-endpoints: [{addresses: ["$HOST_VETH_IP"], conditions: {ready: true}}]
+endpoints: [{addresses: ["198.18.0.1"], conditions: {ready: true}}]
 ports: [{name: probe, port: 8080, protocol: TCP}]
 YAML
   # shellcheck disable=SC2064
@@ -343,6 +373,17 @@ YAML
     wait_or_restart 20 "kube-proxy programming $name ($ip)" kube-proxy restart_kube_proxy canary_proxy_ok "$ip" "$name"
   fi
   log "serving: a new Service resolves, gets a load-balancer address$([ "$NODE_MODE" = real ] && echo " and kube-proxy rules") ($((SECONDS - start)) s)"
+}
+
+start_real_nodes() { # nodes 1..NODES up (each idempotent), any node beyond NODES stopped
+  local k
+  for k in $(present_nodes); do
+    if ((k > REAL_NODES)); then "$REPO_ROOT/hack/node-down.sh" "$k"; fi
+  done
+  for k in $(seq 1 "$REAL_NODES"); do
+    "$REPO_ROOT/hack/node-up.sh" "$k" \
+      || die "real node $k did not come up (logs: $LOG_DIR/$NODE_PREFIX-$k/); THREETIER_NODE=kwok runs simulated nodes instead"
+  done
 }
 
 main() {
@@ -358,6 +399,8 @@ main() {
   fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   echo "$NODE_MODE" >"$TOOLCHAIN_DIR/node-mode"
+  REAL_NODES=$(requested_nodes)
+  echo "$REAL_NODES" >"$NODES_RECORD"
   if healthy; then start_coredns; confirm_serving; print_info; exit 0; fi
   "$REPO_ROOT/hack/build-cluster-tools.sh" || die "building the cluster toolchain failed (see above); fix it and rerun 'make cluster-up'"
   require_tools
@@ -366,9 +409,7 @@ main() {
   [ "$NODE_MODE" = kwok ] && create_nodes
   start_coredns
   start_metallb
-  if [ "$NODE_MODE" = real ]; then
-    "$REPO_ROOT/hack/node-up.sh" || die "the real node did not come up (logs: $LOG_DIR/); THREETIER_NODE=kwok runs simulated nodes instead"
-  fi
+  if [ "$NODE_MODE" = real ]; then start_real_nodes; fi
   confirm_serving
   log "cluster up in $((SECONDS - start)) s"
   print_info

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Start the real node of the local cluster (called by hack/cluster-up.sh when THREETIER_NODE=real):
-#   network namespace + veth (hack/node-network.sh), Debian's containerd + runc + CNI plugins,
+# Start real node K of the local cluster (called by hack/cluster-up.sh for K = 1..NODES when
+# THREETIER_NODE=real; also brings a lost node back):
+#
+#   hack/node-up.sh K
+#
+#   network namespace + veth + fabric link (hack/node-network.sh), Debian's containerd + runc + CNI plugins,
 #   the app's images (hack/build-images.sh, imported into containerd), kubelet and kube-proxy from
 #   the control plane's own Kubernetes build, kube-router's firewall enforcing NetworkPolicies,
 #   and the kube-dns Service pods use as nameserver.
@@ -10,6 +14,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 source "$REPO_ROOT/hack/versions-node.env"
 source "$REPO_ROOT/hack/node-network.sh"
+node_vars "${1:?usage: $0 NODE_INDEX (1-$MAX_REAL_NODES)}"
+# This node's pid and log files: .toolchain/run/NODE/NAME.pid, .toolchain/logs/NODE/NAME.log
+RUN_DIR="$NODE_RUN_DIR"
+LOG_DIR="$NODE_LOG_DIR"
 
 CONTAINERD_DIR="$NODE_STATE_DIR/containerd"
 CONTAINERD_SOCKET="$CONTAINERD_DIR/containerd.sock"
@@ -149,7 +157,12 @@ podLogsDir: $NODE_STATE_DIR/pod-logs
 # This machine runs cgroup v1 (kubelet 1.36 refuses it unless told), with no systemd.
 failCgroupV1: false
 cgroupDriver: cgroupfs
-cgroupsPerQOS: false
+# Two kubelets share this machine's one cgroup hierarchy (cgroup v1, no cgroup namespaces): each
+# puts its pods under its own root, $NODE_CGROUP_ROOT/kubepods/<qos>/pod<uid>/<container>
+# (node-down.sh removes only its node's). The QoS level cgroups are what makes the kubelet pass
+# a cgroup parent to containerd at all (without them every pod lands in containerd's /k8s.io).
+cgroupsPerQOS: true
+cgroupRoot: $NODE_CGROUP_ROOT
 enforceNodeAllocatable: []
 failSwapOn: false
 # Only the API server (with the cluster CA's client certificates) calls the kubelet API.
@@ -168,10 +181,19 @@ registerNode: true
 YAML
 }
 
+make_cgroup_root() { # the kubelet checks its cgroup root exists in every v1 hierarchy it uses
+  local hierarchy
+  for hierarchy in /sys/fs/cgroup/*/; do
+    case "$hierarchy" in */unified/) continue ;; esac
+    mkdir -p "$hierarchy${NODE_CGROUP_ROOT#/}"
+  done
+}
+
 start_kubelet() {
   pid_alive kubelet && return
   write_node_kubeconfig
   write_kubelet_config
+  make_cgroup_root
   mkdir -p "$KUBELET_DIR" "$NODE_STATE_DIR/pod-logs"
   log "starting kubelet $KUBERNETES_VERSION as node $NODE_NAME ($NODE_IP)"
   start_background kubelet "${IN_NODE[@]}" kubelet --config "$NODE_STATE_DIR/kubelet.yaml" \
@@ -202,8 +224,17 @@ YAML
 }
 
 apply_cluster_dns() {
-  # Pods ask $CLUSTER_DNS_IP:53; kube-proxy sends that to the endpoint $HOST_VETH_IP:53, which
-  # the root namespace forwards to CoreDNS (the same server the host asks on $DNS_ADDRESS:$DNS_PORT).
+  # Pods ask $CLUSTER_DNS_IP:53; kube-proxy sends that to their own node's endpoint (the Service's
+  # internalTrafficPolicy is Local), that node's host-side veth address, port 53, which the root
+  # namespace forwards to CoreDNS (the same server the host asks on $DNS_ADDRESS:$DNS_PORT).
+  # So no node's pods depend on another node for names.
+  local k endpoints=""
+  for k in $(present_nodes); do
+    endpoints+="
+  - addresses: [\"198.18.$((k - 1)).1\"]
+    nodeName: $NODE_PREFIX-$k
+    conditions: {ready: true}"
+  done
   kubectl_ apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Service
@@ -213,6 +244,7 @@ metadata:
   labels: {k8s-app: kube-dns, kubernetes.io/name: CoreDNS}
 spec:
   clusterIP: $CLUSTER_DNS_IP
+  internalTrafficPolicy: Local
   ports:
     - {name: dns, port: 53, protocol: UDP, targetPort: 53}
     - {name: dns-tcp, port: 53, protocol: TCP, targetPort: 53}
@@ -224,9 +256,7 @@ metadata:
   namespace: kube-system
   labels: {kubernetes.io/service-name: kube-dns, endpointslice.kubernetes.io/managed-by: threetier-cluster-up}
 addressType: IPv4
-endpoints:
-  - addresses: ["$HOST_VETH_IP"]
-    conditions: {ready: true}
+endpoints:$endpoints
 ports:
   - {name: dns, port: 53, protocol: UDP}
   - {name: dns-tcp, port: 53, protocol: TCP}

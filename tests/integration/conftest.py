@@ -138,7 +138,8 @@ def real_traffic(core: client.CoreV1Api) -> bool:
         if not ready:
             pytest.fail(
                 "make cluster-up was asked for a real node (.toolchain/node-mode = real) but no real node is "
-                f"Ready (nodes: {[node['metadata']['name'] for node in nodes]}); see .toolchain/logs/kubelet.log"
+                f"Ready (nodes: {[node['metadata']['name'] for node in nodes]}); "
+                "see .toolchain/logs/threetier-node-*/kubelet.log"
             )
     return bool(real)
 
