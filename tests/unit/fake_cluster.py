@@ -104,7 +104,13 @@ def healthy_execs() -> dict[tuple[str, Command], Answer]:
 def with_real_node(objects: dict[str, Any], address: str = "127.0.0.1") -> dict[str, Any]:
     """``objects`` with one real (not kwok) node whose InternalIP is ``address``: a data plane exists."""
     objects["nodes"] = [
-        {"metadata": {"name": "node-a"}, "status": {"addresses": [{"type": "InternalIP", "address": address}]}}
+        {
+            "metadata": {"name": "node-a"},
+            "status": {
+                "addresses": [{"type": "InternalIP", "address": address}],
+                "conditions": [{"type": "Ready", "status": "True"}],
+            },
+        }
     ]
     return objects
 

@@ -189,6 +189,25 @@ def test_a_node_port_answering_an_error_fails_reach_node_port(healthy: Deploymen
     assert result.detail == f"GET http://{LOOPBACK}:{port}/: HTTP 503"
 
 
+def test_a_node_that_is_not_ready_has_its_node_port_skipped_not_reached(healthy: Deployment) -> None:
+    # A lost node (its kubelet gone, its link down) serves nothing: the app is verified through the
+    # nodes that are Ready, and the report names the one left out. Its address is off this machine
+    # (TEST-NET-1), so a probe sent there would fail the check rather than skip it.
+    lost = {
+        "metadata": {"name": "node-b"},
+        "status": {
+            "addresses": [{"type": "InternalIP", "address": "192.0.2.7"}],
+            "conditions": [{"type": "Ready", "status": "Unknown"}],
+        },
+    }
+    healthy.objects["nodes"].append(lost)
+    results = healthy.verify()
+    [skip] = [r for r in results if r.check == "reach.nodePort[node-b]"]
+    assert skip.status is Status.SKIPPED
+    assert skip.detail == f"192.0.2.7:{healthy.outputs['frontend']['nodePort']}: node node-b is not Ready"
+    assert [r for r in not_passed(results) if r[1] != "reach.nodePort[node-b]"] == []
+
+
 def as_load_balancer(deployment: Deployment, address: str, port: int) -> None:
     """The frontend behind a load balancer at ``address``, its Service port moved to ``port``."""
     frontend = deployment.outputs["frontend"]

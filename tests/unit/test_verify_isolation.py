@@ -80,11 +80,12 @@ def isolation(
     return check_isolation(ctx), cluster
 
 
-def edge_results(results: list[CheckResult]) -> dict[tuple[str, str], CheckResult]:
+def edge_results(results: list[CheckResult], family: str = "isolation") -> dict[tuple[str, str], CheckResult]:
+    """{(source, target): result} of the checks named ``<family>[source->target]``."""
     found = {}
     for result in results:
-        if result.check.startswith("isolation["):
-            source, target = result.check.removeprefix("isolation[").rstrip("]").split("->")
+        if result.check.startswith(f"{family}["):
+            source, target = result.check.removeprefix(f"{family}[").rstrip("]").split("->")
             found[(source, target)] = result
     return found
 
@@ -161,3 +162,89 @@ def test_a_source_without_running_pods_is_skipped_not_passed() -> None:
     for target in ("frontend", "database"):
         assert edges[("backend", target)].status is Status.SKIPPED
         assert edges[("backend", target)].detail == "no running backend pod to connect from"
+
+
+#: Pods spread over two real nodes: frontend on node-a, backend and database on node-b.
+POD_PLACEMENT = {
+    "frontend": ("node-a", "10.244.0.5"),
+    "backend": ("node-b", "10.244.1.6"),
+    "database": ("node-b", "10.244.1.7"),
+}
+CONTAINER_PORTS = {"frontend": 8080, "backend": 8080, "database": 5432}
+#: The edges whose source and target pods stand on different nodes in POD_PLACEMENT.
+ACROSS = {
+    edge: allowed
+    for edge, allowed in EDGES.items()
+    if "outside" not in edge and POD_PLACEMENT[edge[0]][0] != POD_PLACEMENT[edge[1]][0]
+}
+
+
+def on_two_nodes() -> dict[str, Any]:
+    recorded = objects()
+    recorded["nodes"] = [
+        {
+            "metadata": {"name": name},
+            "status": {
+                "addresses": [{"type": "InternalIP", "address": address}],
+                "conditions": [{"type": "Ready", "status": "True"}],
+            },
+        }
+        for name, address in (("node-a", "198.18.0.2"), ("node-b", "198.18.1.2"))
+    ]
+    for pod in recorded["pods"]:
+        node, ip = POD_PLACEMENT[pod["metadata"]["name"].split("-")[0]]
+        pod["spec"]["nodeName"] = node
+        pod["status"]["podIP"] = ip
+    return recorded
+
+
+def connect_pod(target: str) -> Command:
+    return ("sh", "-c", f"nc -w 2 {POD_PLACEMENT[target][1]} {CONTAINER_PORTS[target]} </dev/null")
+
+
+def across_results(results: list[CheckResult]) -> dict[tuple[str, str], CheckResult]:
+    return edge_results(results, "isolation.acrossNodes")
+
+
+def isolation_on_two_nodes(across: dict[tuple[str, str], bool]) -> tuple[list[CheckResult], FakeCluster]:
+    probes, execs = answers(EDGES)
+    for (source, target), ok in across.items():
+        execs[(pod_of(source), connect_pod(target))] = (True, "") if ok else (False, "nc: timed out")
+    cluster = FakeCluster(on_two_nodes(), probes=probes, execs=execs)
+    ctx = CheckContext(outputs=StackOutputs.from_json("dev", outputs()), cluster=cluster, settle_timeout=0.2)
+    return check_isolation(ctx), cluster
+
+
+def test_on_two_nodes_every_edge_is_also_tried_pod_to_pod_across_the_nodes() -> None:
+    assert set(ACROSS.values()) == {True, False}  # the placement gives allowed and denied pairs
+    results, cluster = isolation_on_two_nodes(ACROSS)
+    across = across_results(results)
+    assert set(across) == set(ACROSS)
+    assert all(result.status is Status.PASSED for result in results), [r for r in results if r.status != "passed"]
+    assert across[("frontend", "database")].detail == (
+        "a frontend pod on node-a -> database pod 10.244.1.7:5432 on node-b: "
+        "refused within 2 s, as the policies require"
+    )
+    assert across[("frontend", "backend")].detail.endswith("on node-b: connected, as the policies require")
+    assert ("exec", pod_of("frontend"), *connect_pod("database")) in cluster.asked
+
+
+def test_a_denied_edge_that_connects_across_nodes_fails_naming_both_nodes() -> None:
+    results, _ = isolation_on_two_nodes({**ACROSS, ("frontend", "database"): True})
+    failed = [r for r in results if r.status is Status.FAILED]
+    assert [(r.tier, r.check) for r in failed] == [("database", "isolation.acrossNodes[frontend->database]")]
+    assert failed[0].detail == (
+        "a frontend pod on node-a -> database pod 10.244.1.7:5432 on node-b: connected, "
+        "but the NetworkPolicies deny this edge"
+    )
+
+
+def test_an_allowed_edge_refused_across_nodes_fails() -> None:
+    results, _ = isolation_on_two_nodes({**ACROSS, ("frontend", "backend"): False})
+    failed = [(r.check, r.status) for r in results if r.status is not Status.PASSED]
+    assert failed == [("isolation.acrossNodes[frontend->backend]", Status.FAILED)]
+
+
+def test_on_one_node_no_edge_is_tried_across_nodes() -> None:
+    results, _ = isolation(EDGES)
+    assert across_results(results) == {}

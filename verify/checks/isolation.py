@@ -7,6 +7,12 @@ target's Service: an allowed edge must connect, a denied one must be refused or 
 :data:`CONNECT_DEADLINE_SECONDS`. Each edge is retried until it behaves or the settle timeout
 passes (policies are programmed moments after pods start), then reported by name, e.g.
 ``isolation[frontend->database]``.
+
+A Service's connection lands on whichever pod kube-proxy picks, so when the tiers' pods stand on
+several nodes every tier-to-tier edge is also tried pod to pod across two nodes
+(``isolation.acrossNodes[frontend->database]``: a source pod on one node, a Ready target pod's IP and
+container port on another), so the policies are shown enforced on both sides of the link between
+nodes, for allowed and denied edges alike.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
+from ..cluster import Obj, pod_is_ready
 from ..context import CheckContext, running_pod
 from ..model import CheckResult, NetworkIsolation, Status, TierExport
 from ..retry import eventually
@@ -61,9 +68,100 @@ def check_isolation(ctx: CheckContext) -> list[CheckResult]:
     ]
     if reason:
         return results + [_result(edge, Status.SKIPPED, f"no traffic can flow: {reason}") for edge in edges]
-    with ThreadPoolExecutor(max_workers=len(edges) or 1, thread_name_prefix="isolation") as pool:
-        results += list(pool.map(lambda edge: _try_edge(ctx, edge), edges))
+    across = _across_nodes(ctx, [edge for edge in edges if edge.source != OUTSIDE])
+    with ThreadPoolExecutor(max_workers=len(edges) + len(across) or 1, thread_name_prefix="isolation") as pool:
+        service_edges = pool.map(lambda edge: _try_edge(ctx, edge), edges)
+        pod_edges = pool.map(lambda pair: _try_across(ctx, pair), across)
+        results += [*service_edges, *pod_edges]
     return results
+
+
+@dataclass(frozen=True)
+class AcrossNodes:
+    """An edge tried pod to pod: from ``source_pod`` on one node to ``target_ip`` on another."""
+
+    edge: Edge
+    source_pod: str
+    source_node: str
+    target_ip: str
+    target_node: str
+
+    @property
+    def name(self) -> str:
+        """``isolation.acrossNodes[frontend->database]``."""
+        return f"isolation.acrossNodes[{self.edge.source}->{self.edge.target.key}]"
+
+    @property
+    def address(self) -> str:
+        """The target pod's IP and container port."""
+        return f"{self.target_ip}:{self.edge.target.target_port or self.edge.target.port}"
+
+
+def _across_nodes(ctx: CheckContext, edges: list[Edge]) -> list[AcrossNodes]:
+    """For each edge, a source pod and a Ready target pod on different nodes, when the pods allow one."""
+    pods: dict[str, list[Obj]] = {}
+    for edge in edges:
+        for tier in (ctx.outputs.tiers[edge.source], edge.target):
+            if tier.key not in pods:
+                pods[tier.key] = [pod for pod in ctx.cluster.pods(tier.namespace, tier.selector) if _usable(pod)]
+    pairs = []
+    for edge in edges:
+        pair = next(
+            (
+                AcrossNodes(
+                    edge,
+                    source["metadata"]["name"],
+                    source["spec"]["nodeName"],
+                    target["status"]["podIP"],
+                    target["spec"]["nodeName"],
+                )
+                for source in pods[edge.source]
+                for target in pods[edge.target.key]
+                if source["spec"]["nodeName"] != target["spec"]["nodeName"]
+            ),
+            None,
+        )
+        if pair is not None:
+            pairs.append(pair)
+    return pairs
+
+
+def _usable(pod: Obj) -> bool:
+    """Ready, not being deleted, placed on a node, with an IP."""
+    return (
+        pod_is_ready(pod)
+        and not pod["metadata"].get("deletionTimestamp")
+        and bool((pod.get("spec") or {}).get("nodeName"))
+        and bool((pod.get("status") or {}).get("podIP"))
+    )
+
+
+def _try_across(ctx: CheckContext, pair: AcrossNodes) -> CheckResult:
+    host, port = pair.address.rsplit(":", 1)
+    command = ["sh", "-c", f"nc -w {CONNECT_DEADLINE_SECONDS} {host} {port} </dev/null"]
+    source = ctx.outputs.tiers[pair.edge.source]
+
+    def attempt() -> tuple[bool, tuple[Optional[bool], str]]:
+        connected, output = ctx.cluster.exec_in_pod(source.namespace, pair.source_pod, command)
+        return connected is not None and connected == pair.edge.allowed, (connected, output)
+
+    behaved, (connected, output) = eventually(attempt, timeout=ctx.settle_timeout, interval=0.5)
+    route = (
+        f"a {pair.edge.source} pod on {pair.source_node} -> {pair.edge.target.key} pod {pair.address} "
+        f"on {pair.target_node}"
+    )
+    if behaved:
+        what = "connected" if connected else f"refused within {CONNECT_DEADLINE_SECONDS} s"
+        return CheckResult(pair.edge.target.key, pair.name, Status.PASSED, f"{route}: {what}, as the policies require")
+    if connected:
+        detail = f"{route}: connected, but the NetworkPolicies deny this edge"
+    elif connected is None:
+        detail = f"{route}: could not run the probe ({output.strip()[-120:]})"
+    else:
+        detail = (
+            f"{route}: not connected ({output.strip()[-120:] or 'no answer'}), but the NetworkPolicies allow this edge"
+        )
+    return CheckResult(pair.edge.target.key, pair.name, Status.FAILED, detail)
 
 
 def _policies_exist(ctx: CheckContext, isolation: NetworkIsolation) -> CheckResult:

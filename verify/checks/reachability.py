@@ -12,9 +12,9 @@ such a check is reported as skipped, with the reason, never as passed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Optional
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from ..cluster import internal_ip, is_simulated
@@ -110,6 +110,10 @@ def _node_ports(ctx: CheckContext, tier: TierExport, node_port: int) -> list[Che
                 )
             )
             continue
+        if not node_is_ready(node):
+            # A lost or stopped node serves nothing; the app's availability is what is verified.
+            results.append(skipped(tier, check, f"{address}:{node_port}: node {name} is not Ready"))
+            continue
         route = route_decision(address)
         if not route.local:
             results.append(skipped(tier, check, route.reason))
@@ -132,3 +136,9 @@ def _load_balancer(ctx: CheckContext, tier: TierExport) -> CheckResult:
         return skipped(tier, "reach.loadBalancer", route.reason)
     ok, detail = _until_reached(ctx, partial(_reach, tier, address, tier.port))
     return result(tier, "reach.loadBalancer", bool(ok), detail)
+
+
+def node_is_ready(node: Mapping[str, Any]) -> bool:
+    """The node's Ready condition is True."""
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
