@@ -29,6 +29,8 @@ class ProbeLoop:
         self.max_seconds = max_seconds
         self.requests = 0
         self.failures: list[str] = []
+        #: When each failed request was sent (``time.monotonic()``), in the order of ``failures``.
+        self.failure_times: list[float] = []
         #: Set when the loop ended on its own bound (count or time) instead of :meth:`stop`.
         self.capped = False
         self._stop = threading.Event()
@@ -51,11 +53,20 @@ class ProbeLoop:
                 self.capped = True
                 return
             self.requests += 1
+            sent = time.monotonic()
             try:
                 with urllib.request.urlopen(self.url, timeout=3) as response:
                     if response.status != 200:
-                        self.failures.append(f"#{self.requests}: HTTP {response.status}")
+                        self._failed(sent, f"HTTP {response.status}")
                     response.read()
             except (urllib.error.URLError, OSError) as error:
-                self.failures.append(f"#{self.requests}: {type(error).__name__}: {error}")
+                self._failed(sent, f"{type(error).__name__}: {error}")
             self._stop.wait(self.interval)
+
+    def _failed(self, sent: float, what: str) -> None:
+        self.failures.append(f"#{self.requests}: {what}")
+        self.failure_times.append(sent)
+
+    def failures_after(self, moment: float) -> list[str]:
+        """The failed requests sent after ``moment`` (``time.monotonic()``)."""
+        return [failure for failure, sent in zip(self.failures, self.failure_times, strict=True) if sent > moment]

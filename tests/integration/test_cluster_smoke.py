@@ -207,22 +207,33 @@ def ready_pod_ip(core: client.CoreV1Api, namespace: str, name: str) -> str | Non
     return str(status.pod_ip) if ready else None
 
 
-def test_the_real_node_runs_containerd_and_its_pods_get_pod_cidr_addresses(
+def test_every_real_node_runs_containerd_and_its_pods_get_its_pod_cidr_addresses(
     core: client.CoreV1Api, namespace: str, real_traffic: bool
 ) -> None:
     if not real_traffic:  # (the fixture fails when make cluster-up was asked for a real node)
         pytest.skip("no real node in this cluster (make cluster-up NODE=kwok)")
     real = [n for n in core.list_node().items if (n.metadata.labels or {}).get("threetier.dev/node") == "real"]
     assert real, [n.metadata.name for n in core.list_node().items]
-    assert real[0].status.node_info.container_runtime_version.startswith("containerd://")
-    pod = {"metadata": {"name": "real-pod"}, "spec": {**restricted_pod_spec("real"), "nodeName": real[0].metadata.name}}
-    core.create_namespaced_pod(namespace, pod)
-    pod_ip = wait_until("the real pod to be Ready", partial(ready_pod_ip, core, namespace, "real-pod"), timeout=60)
-    assert ipaddress.ip_address(pod_ip) in ipaddress.ip_network("10.244.0.0/16")
-    decision = route_decision(pod_ip)
-    assert decision.local, decision
-    ok, status = http_get(f"http://{pod_ip}:8080/index.html")
-    assert ok, status
+    for index, node in enumerate(real):
+        assert node.status.node_info.container_runtime_version.startswith("containerd://"), node.metadata.name
+        name = f"real-pod-{index}"
+        pod = {"metadata": {"name": name}, "spec": {**restricted_pod_spec(name), "nodeName": node.metadata.name}}
+        core.create_namespaced_pod(namespace, pod)
+    for index, node in enumerate(real):
+        name = f"real-pod-{index}"
+        pod_ip = wait_until(
+            f"{name} on {node.metadata.name} to be Ready", partial(ready_pod_ip, core, namespace, name), 60
+        )
+        # Node K's pods get addresses of its own /24 (hack/cluster-env.sh: 10.244.(K-1).0/24).
+        number = int(node.metadata.name.rsplit("-", 1)[1])
+        assert ipaddress.ip_address(pod_ip) in ipaddress.ip_network(f"10.244.{number - 1}.0/24"), (
+            node.metadata.name,
+            pod_ip,
+        )
+        decision = route_decision(pod_ip)
+        assert decision.local, decision
+        ok, status = http_get(f"http://{pod_ip}:8080/index.html")
+        assert ok, status
 
 
 # kwokctl prints each binary it would fetch as "# Download SOURCE to TARGET"; a SOURCE that is a URL

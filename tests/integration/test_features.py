@@ -35,6 +35,7 @@ from verify.context import CheckContext
 from verify.network import resolve_a, route_decision
 
 from .conftest import ROOT, kubeconfig_path, node_addresses, probe_image, restricted_pod_spec, wait_until
+from .node_steps import *  # noqa: F403 (the steps of node_failure.feature)
 from .probe_loop import ProbeLoop
 from .stacks import Deployed, Deployments
 

@@ -1,0 +1,138 @@
+"""The cluster's real nodes together: pods reach each other across nodes, each node's pods resolve
+names, and a strict spread over nodes is not held back by a node that cannot take pods.
+
+Needs two real nodes (``make cluster-up``, whose default is two); on a cluster started with
+``NODES=1`` these tests are skipped naming that (the count asked for is in ``.toolchain/nodes``).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from components.scheduling import Scheduling
+
+from .conftest import TOOLCHAIN, restricted_pod_spec, wait_until
+from .stacks import kubectl
+from .test_cluster_smoke import ready_pod_ip
+
+pytestmark = pytest.mark.integration
+
+REAL_NODE_SELECTOR = "threetier.dev/node=real"
+
+
+@pytest.fixture
+def two_nodes(core: client.CoreV1Api, real_traffic: bool) -> list[str]:
+    """The names of the Ready real nodes (at least two), else skipped naming the count asked for."""
+    asked = int((TOOLCHAIN / "nodes").read_text()) if (TOOLCHAIN / "nodes").exists() else 1
+    if not real_traffic or asked < 2:
+        pytest.skip(f"needs two real nodes; make cluster-up was asked for {asked if real_traffic else 0}")
+    nodes = core.list_node(label_selector=REAL_NODE_SELECTOR).items
+    ready = sorted(
+        str(n.metadata.name)
+        for n in nodes
+        if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)
+    )
+    assert len(ready) >= 2, f"make cluster-up asked for {asked} real nodes; Ready: {ready}"
+    return ready
+
+
+def exec_in(namespace: str, pod: str, *command: str) -> str:
+    return kubectl("exec", "-n", namespace, pod, "--", *command)
+
+
+def test_pods_on_different_nodes_reach_each_other_and_resolve_names(
+    core: client.CoreV1Api, namespace: str, two_nodes: list[str]
+) -> None:
+    pods = {}
+    for node in two_nodes:
+        name = f"on-{node}"
+        core.create_namespaced_pod(
+            namespace, {"metadata": {"name": name}, "spec": {**restricted_pod_spec(name), "nodeName": node}}
+        )
+        pods[node] = name
+    ips = {
+        node: wait_until(f"{name} Ready", partial(ready_pod_ip, core, namespace, name), 60)
+        for node, name in pods.items()
+    }
+    for node, name in pods.items():
+        # Every other node's pod, by its pod IP: over the fabric between the node namespaces.
+        for other, ip in ips.items():
+            if other != node:
+                page = exec_in(namespace, name, "timeout", "5", "wget", "-q", "-O", "-", f"http://{ip}:8080/index.html")
+                assert page.strip() == pods[other], (node, other, page)
+        # The cluster DNS from this node (its own kube-dns endpoint, internalTrafficPolicy Local).
+        answer = exec_in(namespace, name, "nslookup", "kubernetes.default.svc.cluster.local")
+        assert "Address" in answer and "10.96.0.1" in answer, (node, answer)
+
+
+def strict_spread_deployment(name: str, taints_policy: str | None = None) -> dict[str, Any]:
+    """Two replicas spread with the components' own settings (a tier with spread DoNotSchedule);
+    ``taints_policy`` overrides their nodeTaintsPolicy (the control)."""
+    labels = {"app": name}
+    scheduling = Scheduling(spread="DoNotSchedule").pod_spec(labels)
+    constraint = copy.deepcopy(scheduling["topologySpreadConstraints"][0])
+    if taints_policy is not None:
+        constraint["nodeTaintsPolicy"] = taints_policy
+    spec = {**restricted_pod_spec(name), **scheduling, "topologySpreadConstraints": [constraint]}
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": spec},
+        },
+    }
+
+
+@pytest.fixture
+def cordoned(two_nodes: list[str]) -> Iterator[str]:
+    """The last real node, cordoned (kubectl adds the unschedulable taint); uncordoned afterwards."""
+    node = two_nodes[-1]
+    kubectl("cordon", node)
+    yield node
+    kubectl("uncordon", node)
+
+
+def placed(core: client.CoreV1Api, namespace: str, name: str) -> tuple[list[str], list[str]]:
+    """(nodes of the Running pods, names of the pods the scheduler found no node for)."""
+    pods = core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
+    running = [str(p.spec.node_name) for p in pods if p.status.phase == "Running"]
+    unschedulable = [
+        str(p.metadata.name)
+        for p in pods
+        if any(c.type == "PodScheduled" and c.reason == "Unschedulable" for c in p.status.conditions or [])
+    ]
+    return running, unschedulable
+
+
+@pytest.mark.disruptive
+def test_a_cordoned_node_does_not_hold_back_a_strict_spread(
+    core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str, cordoned: str, two_nodes: list[str]
+) -> None:
+    # The tier's spread (maxSkew 1 over kubernetes.io/hostname) with nodeTaintsPolicy Honor: a node
+    # carrying a taint the pods do not tolerate (here node.kubernetes.io/unschedulable) is no domain,
+    # so both replicas run on the node left. The same spread ignoring taints leaves one Pending.
+    honored = f"tier-{uuid.uuid4().hex[:6]}"
+    apps.create_namespaced_deployment(namespace, strict_spread_deployment(honored))
+    running = wait_until(
+        "both replicas running on the node left",
+        lambda: (lambda r: r if len(r[0]) == 2 else None)(placed(core, namespace, honored)),
+        timeout=90,
+    )[0]
+    assert cordoned not in running and len(set(running)) == 1, running
+
+    ignored = f"ignore-{uuid.uuid4().hex[:6]}"
+    apps.create_namespaced_deployment(namespace, strict_spread_deployment(ignored, "Ignore"))
+    running, pending = wait_until(
+        "the scheduler to report a replica unschedulable",
+        lambda: (lambda r: r if r[1] else None)(placed(core, namespace, ignored)),
+        timeout=90,
+    )
+    assert len(running) <= 1 and pending, (running, pending)
