@@ -146,6 +146,10 @@ def section(cost: dict[str, list[float]], records: list[dict[str, Any]], repeat:
             f"{failed_of(records, 'loss', LB_DURING_LOSS)} ({sum(before):.0f} before the endpoints left, "
             f"{sum(loss_failed) - sum(before):.0f} after)",
         ),
+        (
+            "slowest answer at the load-balancer address during the loss (a request fails after 10 s)",
+            spread(values(records, "loss", LB_DURING_LOSS, "slowest answer, s")),
+        ),
         ("the lost node back Ready (`hack/node-up.sh K`)", spread(values(records, "loss", NODE_BACK))),
     ]
     return [

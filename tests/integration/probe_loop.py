@@ -19,11 +19,17 @@ from verify.network import route_decision
 class ProbeLoop:
     """GET ``url`` every ``interval`` seconds in a thread; record every failed request."""
 
-    def __init__(self, url: str, interval: float = 0.05, max_requests: int = 6000, max_seconds: float = 300) -> None:
+    def __init__(
+        self, url: str, interval: float = 0.05, max_requests: int = 6000, max_seconds: float = 300, timeout: float = 3
+    ) -> None:
         route = route_decision(urlsplit(url).hostname or "")
         if not route.local:
             raise ValueError(f"refusing to probe {url}: {route.reason}")
         self.url = url
+        #: Seconds a request may wait for its answer before it counts as failed.
+        self.timeout = timeout
+        #: The longest a successful request took, seconds.
+        self.slowest = 0.0
         self.interval = interval
         self.max_requests = max_requests
         self.max_seconds = max_seconds
@@ -55,10 +61,11 @@ class ProbeLoop:
             self.requests += 1
             sent = time.monotonic()
             try:
-                with urllib.request.urlopen(self.url, timeout=3) as response:
+                with urllib.request.urlopen(self.url, timeout=self.timeout) as response:
                     if response.status != 200:
                         self._failed(sent, f"HTTP {response.status}")
                     response.read()
+                    self.slowest = max(self.slowest, time.monotonic() - sent)
             except (urllib.error.URLError, OSError) as error:
                 self._failed(sent, f"{type(error).__name__}: {error}")
             self._stop.wait(self.interval)

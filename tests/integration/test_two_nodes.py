@@ -8,6 +8,8 @@ Needs two real nodes (``make cluster-up``, whose default is two); on a cluster s
 from __future__ import annotations
 
 import copy
+import ipaddress
+import subprocess
 import uuid
 from collections.abc import Iterator
 from functools import partial
@@ -19,6 +21,7 @@ from kubernetes import client
 from components.scheduling import Scheduling
 
 from .conftest import TOOLCHAIN, restricted_pod_spec, wait_until
+from .node_steps import KUBECTL
 from .stacks import kubectl
 from .test_cluster_smoke import ready_pod_ip
 
@@ -136,3 +139,69 @@ def test_a_cordoned_node_does_not_hold_back_a_strict_spread(
         timeout=90,
     )
     assert len(running) <= 1 and pending, (running, pending)
+
+
+def policy(name: str, pod_selector: dict[str, str], ingress: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name},
+        "spec": {"podSelector": {"matchLabels": pod_selector}, "policyTypes": ["Ingress"], "ingress": ingress},
+    }
+
+
+def pod_on(name: str, node: str, role: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "labels": {"role": role}},
+        "spec": {**restricted_pod_spec(name), "nodeName": node},
+    }
+
+
+def connects(namespace: str, pod: str, address: str) -> bool:
+    """``pod`` opens a TCP connection to ``address`` (host port) within 2 s."""
+    completed = subprocess.run(
+        [*KUBECTL, "exec", "-n", namespace, pod, "--", "sh", "-c", f"nc -w 2 {address} </dev/null"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return completed.returncode == 0
+
+
+def test_a_pod_ip_reused_at_once_does_not_inherit_the_old_pods_access(
+    core: client.CoreV1Api, networking: client.NetworkingV1Api, namespace: str, two_nodes: list[str]
+) -> None:
+    """docs/cluster.md's known issue, reproduced on purpose: a pod admitted by a NetworkPolicy is
+    deleted and its IP handed at once to a pod the policy denies (the node's host-local IPAM told to
+    allocate it next). The new pod must be refused from its first connection on: the enforcer must
+    not keep the old pod's rules for the address."""
+    node = two_nodes[0]
+    ipam = TOOLCHAIN / "node" / node / "cni" / "ipam" / "threetier"
+    networking.create_namespaced_network_policy(namespace, policy("deny-all", {}, []))
+    networking.create_namespaced_network_policy(
+        namespace,
+        policy(
+            "server-from-clients",
+            {"role": "server"},
+            [{"from": [{"podSelector": {"matchLabels": {"role": "client"}}}]}],
+        ),
+    )
+    for name, role in (("server", "server"), ("client", "client")):
+        core.create_namespaced_pod(namespace, pod_on(name, node, role))
+    server = wait_until("the server Ready", partial(ready_pod_ip, core, namespace, "server"), 60)
+    old_ip = wait_until("the client Ready", partial(ready_pod_ip, core, namespace, "client"), 60)
+    wait_until("the client admitted", lambda: connects(namespace, "client", f"{server} 8080"), 60)
+
+    core.delete_namespaced_pod("client", namespace, grace_period_seconds=0)
+    wait_until("the client's address released", lambda: not (ipam / old_ip).exists(), 60)
+    # host-local hands out the address after the last one it reserved: make that the old client's.
+    before = ipaddress.ip_address(old_ip) - 1
+    (ipam / "last_reserved_ip.0").write_text(str(before))
+    core.create_namespaced_pod(namespace, pod_on("intruder", node, "intruder"))
+    new_ip = wait_until("the intruder Ready", partial(ready_pod_ip, core, namespace, "intruder"), 60)
+    assert new_ip == old_ip, f"the IPAM did not reuse {old_ip} (gave {new_ip}): the test proves nothing"
+
+    attempts = [connects(namespace, "intruder", f"{server} 8080") for _ in range(8)]
+    assert not any(attempts), f"the intruder on the old client's address {old_ip} connected: {attempts}"
+    # The policy still admits a real client (so the refusals above are the policy's, not a dead server).
+    core.create_namespaced_pod(namespace, pod_on("client-2", node, "client"))
+    wait_until("client-2 Ready", partial(ready_pod_ip, core, namespace, "client-2"), 60)
+    wait_until("client-2 admitted", lambda: connects(namespace, "client-2", f"{server} 8080"), 60)
