@@ -96,8 +96,9 @@ def cluster_pids() -> dict[str, int]:
     """Pids of every process the local cluster runs, by name (each process once)."""
     by_pid: dict[int, str] = {}
     for directory in (ROOT / ".toolchain" / "kwok" / "clusters" / "threetier" / "pids", ROOT / ".toolchain" / "run"):
-        for pid_file in directory.glob("*.pid"):
-            by_pid.setdefault(int(pid_file.read_text().strip()), pid_file.stem)
+        for pid_file in directory.rglob("*.pid"):  # (each real node's under run/threetier-node-K/)
+            name = pid_file.stem if pid_file.parent == directory else f"{pid_file.parent.name}/{pid_file.stem}"
+            by_pid.setdefault(int(pid_file.read_text().strip()), name)
     return {name: pid for pid, name in by_pid.items()}
 
 

@@ -519,8 +519,10 @@ def replaced(
         round(scenario.figures["endpoints left at"] - scenario.figures["lost at"], 1),
     )
     back_on_other_node(scenario, core, apps)
+    scenario.figures["back at"] = time.monotonic()
     scenario.report(
-        "seconds until every tier was back on the other node", round(time.monotonic() - scenario.figures["lost at"], 1)
+        "seconds until every tier was back on the other node",
+        round(scenario.figures["back at"] - scenario.figures["lost at"], 1),
     )
 
 
@@ -535,29 +537,46 @@ def forwards_to(node: str, pod_ips: list[str]) -> bool:
     return any(f"--to-destination {ip}:" in rules for ip in pod_ips)
 
 
-@then("no request failed once the endpoints left the lost node")
-def none_failed_after_endpoints(nodes_scenario: NodeScenario) -> None:
+#: Requests the load-balancer loop must answer after every tier is back on the node left.
+REQUESTS_AFTER_RECOVERY = 50
+
+
+@then("every request is answered once every tier is back on the other node")
+def answered_after_recovery(nodes_scenario: NodeScenario) -> None:
+    """Failed requests in three windows: before the node left stopped forwarding to the lost pods
+    (expected: those DNATed to a dead pod), between that and every tier back on the other node
+    (the goal is none; reported, see docs/benchmarks.md), and after (none allowed, over
+    REQUESTS_AFTER_RECOVERY requests)."""
     scenario = nodes_scenario
     [loop] = [loop for loop in scenario.loops if isinstance(loop, ProbeLoop)]
+    back = scenario.figures["back at"]
+    sent_when_back = loop.requests
+    wait_until(
+        f"{REQUESTS_AFTER_RECOVERY} more requests to the load-balancer address",
+        lambda: loop.requests >= sent_when_back + REQUESTS_AFTER_RECOVERY,
+        timeout=120,
+    )
     loop.stop()
-    before = len(loop.failures) - len(loop.failures_after(scenario.figures["endpoints left at"]))
+    lost, left = scenario.figures["lost at"], scenario.figures["endpoints left at"]
+    windows: dict[str, list[str]] = {"before": [], "between": [], "after": []}
+    for failure, sent in zip(loop.failures, loop.failure_times, strict=True):
+        window = "before" if sent <= left else "between" if sent <= back else "after"
+        windows[window].append(f"{failure} (sent {sent - lost:.1f} s after the loss)")
     scenario.report(
         "requests to the load-balancer address during the loss",
         {
             "requests": loop.requests,
             "failed": len(loop.failures),
-            "failed before the endpoints left": before,
+            "failed before the endpoints left": len(windows["before"]),
+            "failed after the endpoints left, before every tier was back": len(windows["between"]),
+            "failed after every tier was back": len(windows["after"]),
             "slowest answer, s": round(loop.slowest, 1),
         },
     )
+    if windows["between"]:
+        print(f"[node scenario] failed after the endpoints left (goal: none): {windows['between']}")
     assert not loop.capped, f"the probe loop hit its bound ({loop.requests} requests)"
-    after = scenario.figures["endpoints left at"]
-    late = [
-        f"{failure} (sent {sent - scenario.figures['lost at']:.1f} s after the loss)"
-        for failure, sent in zip(loop.failures, loop.failure_times, strict=True)
-        if sent > after
-    ]
-    assert late == [], f"{len(late)} failed after {after - scenario.figures['lost at']:.1f} s: {late}"
+    assert windows["after"] == [], windows["after"]
 
 
 @when("the lost node comes back and prod is rolled out")
