@@ -39,8 +39,10 @@ LOG = ROOT / "build" / "benchmark_nodes.log"
 
 
 def run(*command: str, env: dict[str, str] | None = None, must_pass: bool = True) -> float:
-    """Run ``command`` in the repo; its wall time. Its output goes to build/benchmark_nodes.log;
-    a failure stops the benchmark (``must_pass``) or is reported and measured all the same.
+    """Run ``command`` in the repo; its wall time.
+
+    Its output goes to build/benchmark_nodes.log; a failure stops the benchmark (``must_pass``) or
+    is reported and measured all the same.
     """
     start = time.perf_counter()
     completed = subprocess.run(list(command), cwd=ROOT, capture_output=True, text=True, env=env, check=False)
