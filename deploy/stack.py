@@ -400,11 +400,11 @@ def make_up_engine_step(
 
 
 def config_copy(stack: str, directory: Path, overrides: Mapping[str, Any], project: Project = APP) -> Path:
-    """A copy of ``stacks/Pulumi.<stack>.yaml`` (``project``'s) with ``overrides`` (full keys), for ``config_file=``.
+    """A copy of ``project``'s ``Pulumi.<stack>.yaml`` with ``overrides`` (full keys), for ``config_file=``.
 
     The copy keeps the ``encryptionsalt``; the tracked file is left as it is.
     """
-    document = yaml.safe_load((project.directory / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    document = yaml.safe_load(project.stack_file(stack).read_text())
     document.setdefault("config", {}).update(overrides)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"Pulumi.{stack}.yaml"

@@ -6,7 +6,8 @@ running pods; and a probe pod in another namespace) and every target tier, a TCP
 target's Service: an allowed edge must connect, a denied one must be refused or time out within
 :data:`CONNECT_DEADLINE_SECONDS`. Each edge is retried until it behaves or the settle timeout
 passes (policies are programmed moments after pods start), then reported by name, e.g.
-``isolation[frontend->database]``.
+``isolation[frontend->database]``. An edge from or to pods on simulated nodes is skipped with that
+reason (they run no process: nothing would connect, nothing would answer).
 """
 
 from __future__ import annotations
@@ -61,8 +62,16 @@ def check_isolation(ctx: CheckContext) -> list[CheckResult]:
     ]
     if reason:
         return results + [_result(edge, Status.SKIPPED, f"no traffic can flow: {reason}") for edge in edges]
+    simulated = {tier.key: ctx.simulated_pods_reason(tier) for tier in targets}
+
+    def try_edge(edge: Edge) -> CheckResult:
+        why = simulated.get(edge.source) or simulated[edge.target.key]
+        if why:
+            return _result(edge, Status.SKIPPED, f"no traffic can be observed: {why}")
+        return _try_edge(ctx, edge)
+
     with ThreadPoolExecutor(max_workers=len(edges) or 1, thread_name_prefix="isolation") as pool:
-        results += list(pool.map(lambda edge: _try_edge(ctx, edge), edges))
+        results += list(pool.map(try_edge, edges))
     return results
 
 

@@ -1,11 +1,13 @@
 """Unit tests of the fleet program under the ``offline`` mocks (no cluster, no engine)."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from components.errors import ConfigError
-from offline import PulumiProject, manifests
+from examples.fleet.fleet import SIMULATED_NODE_LABEL, SIMULATED_NODE_TAINT
+from offline import PulumiProject, evaluate_stack, manifests
 
 FLEET = PulumiProject.load(Path(__file__).resolve().parents[1])
 
@@ -26,8 +28,9 @@ def test_each_app_gets_a_namespace_of_its_own_and_exports_its_outputs() -> None:
 @pytest.mark.parametrize(
     ("overrides", "key", "allowed"),
     [
-        ({"apps": 0}, "fleet:apps", "1-500"),
-        ({"apps": 501}, "fleet:apps", "1-500"),
+        ({"apps": 0}, "fleet:apps", "an integer from 1 to 500"),
+        ({"apps": 501}, "fleet:apps", "an integer from 1 to 500"),
+        ({"apps": "ten"}, "fleet:apps", "an integer from 1 to 500"),
         ({"app": {"frontend": {"replicas": -1}}}, "fleet:app.frontend.replicas", ""),
         ({"app": {"namespace": "x"}}, "fleet:app.namespace", "fleet-NNN"),
     ],
@@ -37,3 +40,45 @@ def test_bad_settings_name_their_key_and_register_nothing(overrides: dict[str, o
         FLEET.evaluate("bench", overrides)
     assert key in str(raised.value)
     assert allowed in str(raised.value)
+
+
+def pod_specs(overrides: dict[str, object]) -> list[dict[str, Any]]:
+    """The pod templates of every Deployment of the kwok stack (with ``overrides``)."""
+    evaluation = FLEET.evaluate("kwok", overrides)
+    return [m["spec"]["template"]["spec"] for m in manifests(evaluation) if m["kind"] == "Deployment"]
+
+
+def test_every_tier_selects_and_tolerates_the_simulated_nodes_by_default() -> None:
+    specs = pod_specs({"apps": 2})
+    assert len(specs) == 6
+    for spec in specs:
+        assert spec["nodeSelector"] == SIMULATED_NODE_LABEL
+        assert SIMULATED_NODE_TAINT in spec["tolerations"]
+
+
+def test_a_tier_of_its_own_placement_keeps_it() -> None:
+    specs = pod_specs({"apps": 1, "app": {"database": {"nodeSelector": {}, "tolerations": []}}})
+    placed = {spec["containers"][0]["name"]: spec for spec in specs}  # type: ignore[index]
+    assert "nodeSelector" not in placed["database"]
+    assert SIMULATED_NODE_TAINT not in placed["database"]["tolerations"]  # type: ignore[operator]
+    assert placed["frontend"]["nodeSelector"] == SIMULATED_NODE_LABEL
+
+
+def test_the_simulated_nodes_label_and_taint_are_the_ones_cluster_up_puts_on_them() -> None:
+    script = (Path(__file__).resolve().parents[3] / "hack" / "kwok-nodes.sh").read_text()
+    ((label, value),) = SIMULATED_NODE_LABEL.items()
+    assert f"KWOK_SIM_LABEL_KEY={label}\n" in script
+    assert f"KWOK_SIM_LABEL_VALUE={value}\n" in script
+    assert f"KWOK_SIM_TAINT_KEY={SIMULATED_NODE_TAINT['key']}\n" in script
+    taint = f"{SIMULATED_NODE_TAINT['value']}:{SIMULATED_NODE_TAINT['effect']}"
+    assert f'KWOK_SIM_TAINT="$KWOK_SIM_TAINT_KEY={taint}"' in script
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_shipped_stacks_neither_select_nor_tolerate_the_simulated_nodes(stack: str) -> None:
+    for manifest in manifests(evaluate_stack(stack)):
+        if manifest["kind"] != "Deployment":
+            continue
+        spec = manifest["spec"]["template"]["spec"]
+        assert SIMULATED_NODE_TAINT["key"] not in {t.get("key") for t in spec["tolerations"]}
+        assert not set(spec.get("nodeSelector", {})) & set(SIMULATED_NODE_LABEL)
