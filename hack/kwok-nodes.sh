@@ -15,7 +15,14 @@
 # THREETIER_KWOK_NODES unset (or empty): the simulated nodes are left as they are (`make up` restarts
 # nothing); set to K (0-50): exactly K of them afterwards (extra ones deleted, with their pods).
 # They live in the cluster's etcd: `make cluster-down` removes them with everything else.
+#
+# Run (not sourced), it sets the running cluster's simulated nodes (make integration does, before
+# the tests: THREETIER_KWOK_NODES=3 hack/kwok-nodes.sh), or fails when no cluster answers.
 # shellcheck disable=SC2034
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
+fi
 
 KWOK_SIM_MAX=50
 KWOK_SIM_PREFIX=kwok-sim
@@ -91,3 +98,8 @@ kwok_nodes_up() {
 }
 
 kwok_nodes_wanted >/dev/null # bad input stops the caller here, before anything starts
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  [ "$(kubectl_ get --raw /readyz 2>/dev/null)" = ok ] \
+    || die "no cluster answers at $CLUSTER_KUBECONFIG: 'make cluster-up KWOK_NODES=K' starts one with its simulated nodes"
+  kwok_nodes_up
+fi
