@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("stack")
     up.add_argument("--config-file", type=Path, help="the stack's config from this copy of its stack file")
     up.add_argument("--project", choices=sorted(PROJECTS), default=APP.name, help="the project (default threetier)")
+    up.add_argument("--parallel", type=int, help="resource operations at once (pulumi up --parallel; CLI default 8)")
     adopt = commands.add_parser("adopt-pending", help="adopt the pending creates of an interrupted up")
     adopt.add_argument("stack")
     migrate = commands.add_parser("migrate", help="move STACK from the backend at --from to $PULUMI_BACKEND_URL")
@@ -61,7 +62,7 @@ def _backend() -> Backend:
     )
 
 
-def _up(stack: str, config_file: Path | None = None, project: Project = APP) -> int:
+def _up(stack: str, config_file: Path | None = None, project: Project = APP, parallel: int | None = None) -> int:
     try:
         grace_seconds()  # bad input stops here, before anything runs
     except ValueError as error:
@@ -96,6 +97,7 @@ def _up(stack: str, config_file: Path | None = None, project: Project = APP) -> 
                 offline=offline,
                 config_file=config_file,
                 project=project,
+                parallel=parallel,
             )
     except PolicyRefusedError as refused:
         print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
@@ -165,7 +167,7 @@ arguments = _parser().parse_args()
 if arguments.path:
     sys.exit(_path())
 if arguments.command == "up":
-    sys.exit(_up(arguments.stack, arguments.config_file, PROJECTS[arguments.project]))
+    sys.exit(_up(arguments.stack, arguments.config_file, PROJECTS[arguments.project], arguments.parallel))
 if arguments.command == "adopt-pending":
     sys.exit(_adopt_pending(arguments.stack))
 if arguments.command == "migrate":

@@ -70,17 +70,66 @@ def fleet_settings(config: pulumi.Config) -> tuple[int, dict[str, Any]]:
     return apps, dict(shared)
 
 
+def app_name(index: int) -> str:
+    """The name (and namespace) of the fleet's app number ``index``."""
+    return f"{NAMESPACE_PREFIX}-{index:03d}"
+
+
+def parse_overrides(config: pulumi.Config, apps: int) -> dict[str, dict[str, Any]]:
+    """``fleet:overrides``: apps' own settings over ``fleet:app``: ``{"fleet-007": {"backend": {"replicas": 2}}}``."""
+    try:
+        overrides = config.get_object("overrides") or {}
+    except pulumi.ConfigTypeError:
+        overrides = None
+    allowed = f"app names {app_name(0)}..{app_name(apps - 1)}" if apps > 1 else f"the app name {app_name(0)}"
+    if not isinstance(overrides, dict):
+        raise_if_any(
+            [
+                Problem(
+                    "fleet:overrides",
+                    f"{config.get('overrides')!r} is not valid; allowed values: a JSON object of {allowed}",
+                )
+            ]
+        )
+        return {}
+    names = {app_name(index) for index in range(apps)}
+    problems = [
+        Problem(f"fleet:overrides.{name}", f"is not an app of the fleet; allowed values: {allowed}")
+        for name in overrides
+        if name not in names
+    ]
+    problems += [
+        Problem(f"fleet:overrides.{name}", f"{value!r} is not valid; allowed values: an object of the fleet:app keys")
+        for name, value in overrides.items()
+        if name in names and not isinstance(value, dict)
+    ]
+    raise_if_any(problems)
+    return dict(overrides)
+
+
+def merged(shared: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``shared``, tier objects merged key by key."""
+    result = {**shared, **override}
+    for tier in TIERS:
+        if isinstance(shared.get(tier), dict) and isinstance(override.get(tier), dict):
+            result[tier] = {**shared[tier], **override[tier]}
+    return result
+
+
 def fleet_program() -> list[ThreeTierApp]:
     """Read the config, build every app (each validated first), export each app's outputs."""
-    apps, shared = fleet_settings(pulumi.Config())
-    shared = on_simulated_nodes(shared)
-    settings = [
-        parse_settings({**shared, "namespace": f"{NAMESPACE_PREFIX}-{index:03d}"}, prefix="fleet:app.")
-        for index in range(apps)
-    ]
+    config = pulumi.Config()
+    apps, shared = fleet_settings(config)
+    overrides = parse_overrides(config, apps)
+    settings = []
+    for index in range(apps):
+        name = app_name(index)
+        raw = on_simulated_nodes(merged(shared, overrides.get(name, {})))
+        prefix = f"fleet:overrides.{name}." if name in overrides else "fleet:app."
+        settings.append(parse_settings({**raw, "namespace": name}, prefix=prefix))
     built = []
     for index, app in enumerate(settings):
-        name = f"{NAMESPACE_PREFIX}-{index:03d}"
+        name = app_name(index)
         built.append(ThreeTierApp(name, app.app))
         pulumi.export(name, built[-1].stack_outputs())
     return built

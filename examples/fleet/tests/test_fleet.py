@@ -33,6 +33,9 @@ def test_each_app_gets_a_namespace_of_its_own_and_exports_its_outputs() -> None:
         ({"apps": "ten"}, "fleet:apps", "an integer from 1 to 500"),
         ({"app": {"frontend": {"replicas": -1}}}, "fleet:app.frontend.replicas", ""),
         ({"app": {"namespace": "x"}}, "fleet:app.namespace", "fleet-NNN"),
+        ({"apps": 3, "overrides": {"fleet-003": {}}}, "fleet:overrides.fleet-003", "fleet-000..fleet-002"),
+        ({"overrides": {"fleet-000": {"backend": {"replicas": -1}}}}, "fleet:overrides.fleet-000.backend.replicas", ""),
+        ({"overrides": ["fleet-000"]}, "fleet:overrides", "a JSON object"),
     ],
 )
 def test_bad_settings_name_their_key_and_register_nothing(overrides: dict[str, object], key: str, allowed: str) -> None:
@@ -82,3 +85,19 @@ def test_the_shipped_stacks_neither_select_nor_tolerate_the_simulated_nodes(stac
         spec = manifest["spec"]["template"]["spec"]
         assert SIMULATED_NODE_TAINT["key"] not in {t.get("key") for t in spec["tolerations"]}
         assert not set(spec.get("nodeSelector", {})) & set(SIMULATED_NODE_LABEL)
+
+
+def test_an_override_changes_one_app_only_merged_over_the_shared_settings() -> None:
+    evaluation = FLEET.evaluate(
+        "kwok",
+        {"apps": 3, "app": {"backend": {"replicas": 2}}, "overrides": {"fleet-001": {"backend": {"replicas": 3}}}},
+    )
+    replicas = {
+        (m["metadata"]["namespace"], m["metadata"]["name"]): m["spec"]["replicas"]
+        for m in manifests(evaluation)
+        if m["kind"] == "Deployment"
+    }
+    assert replicas[("fleet-000", "backend")] == 2
+    assert replicas[("fleet-001", "backend")] == 3
+    assert replicas[("fleet-002", "backend")] == 2
+    assert replicas[("fleet-001", "frontend")] == 1

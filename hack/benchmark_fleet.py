@@ -1,0 +1,423 @@
+"""Measure the fleet (examples/fleet) through the engine against kubectl and write its section of docs/benchmarks.md.
+
+    nice -n 10 .venv/bin/python hack/benchmark_fleet.py [--apps 1,10,50,100] [--repeat 3] [--repeat-large 3]
+        [--parallel P] [--samples build/fleet-samples.json] [--tabulate]
+
+Needs a cluster with simulated nodes (`make cluster-up KWOK_NODES=3`: the fleet's pods land there)
+and the engine (`python -m deploy`); no fleet namespace may exist. For each N, each round:
+- the baseline: the fleet's rendered manifests (`make fleet-render APPS=N`, a fresh password in
+  each Secret) through `kubectl apply --server-side`, then `kubectl wait --for=condition=Available`
+  on every Deployment; then `kubectl delete namespace --wait` of the N namespaces;
+- `make fleet-up`'s engine step (`python -m deploy up kwok --project fleet`: the offline policy
+  gate beside the engine's start, the program inline held until it passed, `pulumi up
+  --skip-preview` with the pack and `policy/config/standalone.json`) into a fresh file backend:
+  the first up, a no-op up, an up changing one app's backend replicas (`fleet:overrides`), then
+  `pulumi destroy`; the peak resident memory of each part of the engine meanwhile (sampled every
+  0.2 s from /proc: the CLI, the kubernetes provider, the program's process, the policy pack with
+  its language host, the offline gate), and what the gate cost (its line in the up's output);
+- the offline gate alone (`python -m offline.policy_check` over the fleet).
+Rounds above 10 apps repeat ``--repeat-large`` times (the others ``--repeat``); every figure is the
+median (min-max). Samples are saved (``--samples``) and can be tabulated again (``--tabulate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "hack")]
+
+from benchmark_engine import KUBECONFIG, KUBECTL, PY, engine_env, write  # type: ignore[import-not-found]  # noqa: E402
+
+from deploy.projects import FLEET  # noqa: E402
+from deploy.stack import GATE_LINE, config_copy  # noqa: E402
+from offline import PulumiProject  # noqa: E402
+from offline.render import REDACTED, manifests, write_manifests  # noqa: E402
+
+BEGIN, END = "<!-- fleet: hack/benchmark_fleet.py -->", "<!-- /fleet -->"
+PLOT = ROOT / "docs" / "benchmarks-fleet.png"
+STACK = "kwok"
+OPERATIONS = ("kubectl", "first", "noop", "change", "destroy", "ns-delete", "gate", "gate-alone", "waited")
+#: Process roles whose peak resident memory is reported: (role, what it is).
+ROLES = {
+    "cli": "pulumi CLI",
+    "kubernetes": "kubernetes provider",
+    "program": "program (python -m deploy, inline)",
+    "pack": "policy pack (+ its language host)",
+    "gate": "offline gate",
+    "other": "other plugins",
+}
+Samples = dict[str, dict[str, list[float]]]
+
+
+def role(command: str) -> str:
+    """Which part of the engine a process of the up's tree is, from its command line."""
+    if "offline.policy_check" in command:
+        return "gate"
+    if "pulumi-resource-kubernetes" in command:
+        return "kubernetes"
+    if "pulumi-language-python" in command or str(ROOT / "policy") in command or "pulumi_policy" in command:
+        return "pack"
+    if command.split("\0")[0].endswith("pulumi"):
+        return "cli"
+    if "-m\0deploy" in command:
+        return "program"
+    return "other"
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process descending from it."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += parents.get(pid, [])
+    return tree
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of ``pid`` in MiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@contextmanager
+def peak_memory(root: Callable[[], int | None]) -> Iterator[dict[str, float]]:
+    """The peak summed RSS (MiB) of each role in ``root()``'s process tree, sampled every 0.2 s."""
+    peaks = dict.fromkeys(ROLES, 0.0)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            pid = root()
+            if pid is None:
+                continue
+            now = dict.fromkeys(ROLES, 0.0)
+            for member in process_tree(pid):
+                try:
+                    command = Path(f"/proc/{member}/cmdline").read_text()
+                except OSError:
+                    continue
+                now[role(command)] += rss_mib(member)
+            for name, value in now.items():
+                peaks[name] = max(peaks[name], value)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peaks
+    finally:
+        done.set()
+        thread.join()
+
+
+class Bench:
+    """Timed commands against the cluster, a scratch file backend per round."""
+
+    def __init__(self, work: Path, parallel: int | None) -> None:
+        self.work = work
+        self.parallel = parallel
+        self.env = {**engine_env(), "PULUMI_SKIP_UPDATE_CHECK": "true"}
+        self.env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
+
+    def run(self, command: list[str], cwd: Path = ROOT, **extra: str) -> tuple[float, str]:
+        """Run ``command`` (fails loudly): (wall seconds, its output)."""
+        start = time.perf_counter()
+        completed = subprocess.run(
+            command, cwd=cwd, env={**self.env, **extra}, capture_output=True, text=True, check=False
+        )
+        if completed.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+        return time.perf_counter() - start, completed.stdout + completed.stderr
+
+    def kubectl(self, *args: str) -> float:
+        """``kubectl ARGS`` against the cluster, timed."""
+        return self.run([str(KUBECTL), "--kubeconfig", str(KUBECONFIG), *args])[0]
+
+    def namespaces(self) -> list[str]:
+        """The fleet's namespaces that exist."""
+        listed = subprocess.run(
+            [str(KUBECTL), "--kubeconfig", str(KUBECONFIG), "get", "namespaces", "-o", "name"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        return [name.removeprefix("namespace/") for name in listed if name.startswith("namespace/fleet-")]
+
+    def render(self, apps: int) -> Path:
+        """The fleet's manifests for ``apps`` apps (what make fleet-render writes), a fresh password per Secret."""
+        out = self.work / f"manifests-{apps}"
+        if not out.exists():
+            objects = manifests(PulumiProject.load(FLEET.directory).evaluate(STACK, {"apps": apps}))
+            for manifest in objects:
+                if manifest["kind"] == "Secret":
+                    manifest["stringData"] = {
+                        key: secrets.token_urlsafe(24) if value == REDACTED else value
+                        for key, value in manifest.get("stringData", {}).items()
+                    }
+            write_manifests(objects, out)
+        return out
+
+    def kubectl_round(self, apps: int, samples: dict[str, list[float]]) -> None:
+        """Apply the rendered fleet, wait for every Deployment to be Available; then delete its namespaces."""
+        manifests_dir = self.render(apps)
+        start = time.perf_counter()
+        self.kubectl("apply", "--server-side", "-f", str(manifests_dir))
+        self.kubectl(
+            "wait", "--for=condition=Available", "deployment", "--all-namespaces",
+            "-l", "app.kubernetes.io/part-of=threetier", "--timeout=900s",
+        )  # fmt: skip
+        samples["kubectl"].append(time.perf_counter() - start)
+        samples["ns-delete"].append(self.kubectl("delete", "namespace", *self.namespaces(), "--wait=true"))
+
+    def up(self, config: Path, backend: str, peaks: dict[str, float] | None = None) -> tuple[float, str]:
+        """``python -m deploy up kwok --project fleet``: (seconds, output); the peak memory into ``peaks``."""
+        command = [PY, "-m", "deploy", "up", STACK, "--project", "fleet", "--config-file", str(config)]
+        if self.parallel is not None:
+            command += ["--parallel", str(self.parallel)]
+        env = {**self.env, "PULUMI_BACKEND_URL": backend}
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        with peak_memory(lambda: process.pid) as peak:
+            output, _ = process.communicate()
+        seconds = time.perf_counter() - start
+        if process.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{output[-4000:]}")
+        if peaks is not None:
+            for name, value in peak.items():
+                peaks[name] = max(peaks.get(name, 0.0), value)
+        return seconds, output
+
+    def engine_round(self, apps: int, samples: dict[str, list[float]], memory: dict[str, list[float]]) -> None:
+        """First up, no-op up, one app's replicas changed, destroy; into a fresh file backend."""
+        state = self.work / f"state-{secrets.token_hex(4)}"
+        state.mkdir()
+        backend = f"file://{state}"
+        config = config_copy(STACK, self.work / f"config-{apps}", {"fleet:apps": apps}, FLEET)
+        changed = config_copy(
+            STACK,
+            self.work / f"config-{apps}-changed",
+            {"fleet:apps": apps, "fleet:overrides": {"fleet-000": {"backend": {"replicas": 2}}}},
+            FLEET,
+        )
+        peaks: dict[str, float] = {}
+        seconds, output = self.up(config, backend, peaks)
+        samples["first"].append(seconds)
+        gate = re.search(rf"{GATE_LINE} ([0-9.]+) s; the program waited ([0-9.]+) s", output)
+        if gate is None:
+            raise SystemExit(f"no '{GATE_LINE}' line in the up's output:\n{output[-2000:]}")
+        samples["gate"].append(float(gate.group(1)))
+        samples["waited"].append(float(gate.group(2)))
+        samples["noop"].append(self.up(config, backend, peaks)[0])
+        samples["change"].append(self.up(changed, backend, peaks)[0])
+        pulumi = {"PULUMI_BACKEND_URL": backend}
+        samples["destroy"].append(
+            self.run(["pulumi", "destroy", "--yes", "--stack", STACK], cwd=FLEET.directory, **pulumi)[0]
+        )
+        self.run(["pulumi", "stack", "rm", "--yes", "--preserve-config", STACK], cwd=FLEET.directory, **pulumi)
+        for name, value in peaks.items():
+            memory.setdefault(name, []).append(value)
+        gate_alone = [PY, "-m", "offline.policy_check", "--stack", STACK, *FLEET.gate_args(STACK)]
+        samples["gate-alone"].append(self.run([*gate_alone, "--stack-config", str(config)])[0])
+
+
+def measure(apps_list: list[int], repeat: int, repeat_large: int, parallel: int | None) -> dict[str, Any]:
+    """Every round of every N; the samples (seconds, and peak MiB per role)."""
+    result: dict[str, Any] = {"seconds": {}, "memory": {}, "parallel": parallel, "date": time.strftime("%Y-%m-%d")}
+    with tempfile.TemporaryDirectory(prefix="threetier-bench-fleet-") as scratch:
+        bench = Bench(Path(scratch), parallel)
+        if bench.namespaces():
+            raise SystemExit(f"{', '.join(bench.namespaces())} exist: make fleet-down (or delete them) first")
+        for apps in apps_list:
+            seconds: dict[str, list[float]] = {key: [] for key in OPERATIONS}
+            memory: dict[str, list[float]] = {}
+            for _ in range(repeat if apps <= 10 else repeat_large):
+                bench.kubectl_round(apps, seconds)
+                bench.engine_round(apps, seconds, memory)
+                print(f"N={apps}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in seconds.items() if v), flush=True)
+            result["seconds"][str(apps)] = seconds
+            result["memory"][str(apps)] = memory
+    return result
+
+
+def med(values: list[float]) -> float:
+    """The median."""
+    return statistics.median(values)
+
+
+def cell(values: list[float]) -> str:
+    """``median s (min-max)``, or the one value."""
+    if len(values) == 1:
+        return f"{values[0]:.1f} s"
+    return f"{med(values):.1f} s ({min(values):.1f}-{max(values):.1f})"
+
+
+def goals(seconds: Samples, memory: dict[str, dict[str, list[float]]]) -> list[tuple[str, str, bool | None]]:
+    """(goal, measured, met) of issue #24; met None when a figure is missing."""
+    rows: list[tuple[str, str, bool | None]] = []
+
+    def ratio(apps: int, operation: str, base: str) -> float | None:
+        figures = seconds.get(str(apps))
+        if not figures or not figures[operation] or not figures[base]:
+            return None
+        return med(figures[operation]) / med(figures[base])
+
+    for apps, limit in ((1, 1.5), (100, 1.3)):
+        value = ratio(apps, "first", "kubectl")
+        rows.append(
+            (f"first up at N = {apps} ≤ {limit} x kubectl apply + rollout", f"{value:.2f} x" if value else "-",
+             None if value is None else value <= limit)
+        )  # fmt: skip
+    for operation in ("first", "noop", "change", "destroy", "kubectl"):
+        high, low = seconds.get("100"), seconds.get("50")
+        growth = med(high[operation]) / med(low[operation]) if high and low else None
+        rows.append(
+            (f"{operation}: t(100) / t(50) ≤ 2.1 (linear)", f"{growth:.2f}" if growth else "-",
+             None if growth is None else growth <= 2.1)
+        )  # fmt: skip
+    for operation, limit in (("noop", 0.25), ("change", 0.2)):
+        value = ratio(100, operation, "first")
+        rows.append(
+            (f"{operation} up at N = 100 ≤ {limit} x the first up", f"{value:.2f} x" if value else "-",
+             None if value is None else value <= limit)
+        )  # fmt: skip
+    peaks = memory.get("100")
+    total = sum(med(values) for values in peaks.values()) if peaks else None
+    rows.append(
+        ("the whole engine's peak memory at N = 100 ≤ 1.5 GiB", f"{total:.0f} MiB" if total else "-",
+         None if total is None else total <= 1536)
+    )  # fmt: skip
+    return rows
+
+
+def plot(seconds: Samples, target: Path) -> None:
+    """Seconds against N for each operation (left) and the first up over kubectl (right), as a small PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    apps = sorted(int(n) for n in seconds)
+    figure, (times, ratios) = pyplot.subplots(1, 2, figsize=(8, 3.2), dpi=90)
+    labels = {
+        "kubectl": "kubectl apply + rollout",
+        "first": "first up",
+        "noop": "no-op up",
+        "change": "one app changed",
+        "destroy": "destroy",
+    }
+    for operation, label in labels.items():
+        times.plot(apps, [med(seconds[str(n)][operation]) for n in apps], marker="o", label=label)
+    ratios.plot(
+        apps, [med(seconds[str(n)]["first"]) / med(seconds[str(n)]["kubectl"]) for n in apps], marker="o", color="C1"
+    )
+    ratios.axhline(1.3, color="grey", linestyle="--", linewidth=0.8)
+    times.set(xlabel="apps (N)", ylabel="seconds", title="time per operation")
+    ratios.set(xlabel="apps (N)", ylabel="first up / kubectl", title="engine over kubectl", ylim=(0, None))
+    times.legend(fontsize="small")
+    times.grid(alpha=0.3)
+    ratios.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(target, pil_kwargs={"optimize": True})
+
+
+def section(result: dict[str, Any]) -> list[str]:
+    """Markdown lines of the fleet section."""
+    seconds: Samples = result["seconds"]
+    memory: dict[str, dict[str, list[float]]] = result["memory"]
+    apps = sorted(int(n) for n in seconds)
+    parallel = result.get("parallel") or "8 (the CLI's default)"
+    lines = [
+        BEGIN,
+        "## The fleet through the engine: N apps against kubectl (issue #24)",
+        "",
+        f"Measured by `hack/benchmark_fleet.py` on {result['date']} on a **kwok-only control plane** (the fleet's "
+        "pods all sit on simulated nodes: no container runs, so both sides wait for the API server, the "
+        f"controllers and kwok, not for images or processes), 2 cores, `--parallel {parallel}`; "
+        "runs per N in brackets; median (min-max).",
+        "",
+        "| N (objects) | kubectl apply --server-side + wait Available | first up | no-op up | one app's "
+        "replicas changed | destroy | `kubectl delete namespace` | offline gate (alone / in the up / the program "
+        "waited) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n in apps:
+        s = seconds[str(n)]
+        first, kubectl = med(s["first"]), med(s["kubectl"])
+        lines.append(
+            f"| {n} ({n * 12}) [{len(s['first'])}] | {cell(s['kubectl'])} | {cell(s['first'])} "
+            f"({first / kubectl:.2f} x) | {cell(s['noop'])} ({med(s['noop']) / first:.2f} x) | "
+            f"{cell(s['change'])} ({med(s['change']) / first:.2f} x) | {cell(s['destroy'])} | {cell(s['ns-delete'])} "
+            f"| {med(s['gate-alone']):.1f} / {med(s['gate']):.1f} / {med(s['waited']):.1f} s |"
+        )
+    lines += [
+        "",
+        "Peak resident memory during the ups (MiB, the median round's peak; each part summed over its processes):",
+        "",
+        "| N | " + " | ".join(ROLES.values()) + " | total |",
+        "| --- | " + " | ".join("---" for _ in ROLES) + " | --- |",
+    ]
+    for n in apps:
+        peaks = memory[str(n)]
+        values = [med(peaks.get(name, [0.0])) for name in ROLES]
+        lines.append(f"| {n} | " + " | ".join(f"{value:.0f}" for value in values) + f" | {sum(values):.0f} |")
+    lines += ["", "| goal | measured | met |", "| --- | --- | --- |"]
+    for goal, measured, met in goals(seconds, memory):
+        verdict = "not measured" if met is None else ("met" if met else "**not met**")
+        lines.append(f"| {goal} | {measured} | {verdict} |")
+    lines += ["", f"![seconds against N, and the first up over kubectl]({PLOT.name})", "", END]
+    return lines
+
+
+def main() -> int:
+    """Measure (or tabulate saved samples) and write the fleet section of docs/benchmarks.md and its plot."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", default="1,10,50,100")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat-large", type=int, default=3, help="rounds for N above 10")
+    parser.add_argument("--parallel", type=int, help="pulumi up --parallel (default: the CLI's, 8)")
+    parser.add_argument("--samples", type=Path, default=ROOT / "build" / "fleet-samples.json")
+    parser.add_argument("--tabulate", action="store_true", help="write the section from --samples, measure nothing")
+    options = parser.parse_args()
+    if options.tabulate:
+        result = json.loads(options.samples.read_text())
+    else:
+        apps = [int(item) for item in options.apps.split(",")]
+        result = measure(apps, options.repeat, options.repeat_large, options.parallel)
+        options.samples.parent.mkdir(parents=True, exist_ok=True)
+        options.samples.write_text(json.dumps(result, indent=1))
+    plot(result["seconds"], PLOT)
+    lines = section(result)
+    write(lines, ROOT / "docs" / "benchmarks.md", BEGIN, END)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
