@@ -64,16 +64,18 @@ Samples = dict[str, dict[str, list[float]]]
 
 
 def role(command: str) -> str:
-    """Which part of the engine a process of the up's tree is, from its command line."""
-    if "offline.policy_check" in command:
-        return "gate"
-    if "pulumi-resource-kubernetes" in command:
-        return "kubernetes"
-    if "pulumi-language-python" in command or str(ROOT / "policy") in command or "pulumi_policy" in command:
-        return "pack"
-    if command.split("\0")[0].endswith("pulumi"):
+    """Which part of the engine a process of the up's tree is, from its command line (NUL-separated)."""
+    argv = command.split("\0")
+    executable = Path(argv[0]).name
+    if executable == "pulumi":  # (its arguments name the pack's directory too)
         return "cli"
-    if "-m\0deploy" in command:
+    if executable.startswith("pulumi-resource-kubernetes"):
+        return "kubernetes"
+    if executable.startswith("pulumi-language-python") or "pulumi.policy" in argv:
+        return "pack"
+    if "offline.policy_check" in argv:
+        return "gate"
+    if argv[1:3] == ["-m", "deploy"]:
         return "program"
     return "other"
 
@@ -96,6 +98,17 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
+def written_mib(pid: int) -> float:
+    """What ``pid`` has written so far (``wchar``: files, pipes, sockets), in MiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            if line.startswith("wchar:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return 0.0
+
+
 def rss_mib(pid: int) -> float:
     """Resident memory of ``pid`` in MiB (0 when it is gone)."""
     try:
@@ -111,6 +124,8 @@ def rss_mib(pid: int) -> float:
 def peak_memory(root: Callable[[], int | None]) -> Iterator[dict[str, float]]:
     """The peak summed RSS (MiB) of each role in ``root()``'s process tree, sampled every 0.2 s."""
     peaks = dict.fromkeys(ROLES, 0.0)
+    #: Not a role: the most the CLI had written at a sample (its checkpoints go to the backend through it).
+    peaks["cli-written"] = 0.0
     done = threading.Event()
 
     def sample() -> None:
@@ -125,6 +140,8 @@ def peak_memory(root: Callable[[], int | None]) -> Iterator[dict[str, float]]:
                 except OSError:
                     continue
                 now[role(command)] += rss_mib(member)
+                if role(command) == "cli":
+                    peaks["cli-written"] = max(peaks["cli-written"], written_mib(member))
             for name, value in now.items():
                 peaks[name] = max(peaks[name], value)
 
@@ -140,10 +157,10 @@ def peak_memory(root: Callable[[], int | None]) -> Iterator[dict[str, float]]:
 class Bench:
     """Timed commands against the cluster, a scratch file backend per round."""
 
-    def __init__(self, work: Path, parallel: int | None) -> None:
+    def __init__(self, work: Path, parallel: int | None, extra_env: dict[str, str] | None = None) -> None:
         self.work = work
         self.parallel = parallel
-        self.env = {**engine_env(), "PULUMI_SKIP_UPDATE_CHECK": "true"}
+        self.env = {**engine_env(), "PULUMI_SKIP_UPDATE_CHECK": "true", **(extra_env or {})}
         self.env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
 
     def run(self, command: list[str], cwd: Path = ROOT, **extra: str) -> tuple[float, str]:
@@ -247,20 +264,35 @@ class Bench:
         samples["gate-alone"].append(self.run([*gate_alone, "--stack-config", str(config)])[0])
 
 
-def measure(apps_list: list[int], repeat: int, repeat_large: int, parallel: int | None) -> dict[str, Any]:
-    """Every round of every N; the samples (seconds, and peak MiB per role)."""
-    result: dict[str, Any] = {"seconds": {}, "memory": {}, "parallel": parallel, "date": time.strftime("%Y-%m-%d")}
+def measure(
+    apps_list: list[int],
+    repeat: int,
+    repeat_large: int,
+    parallel: int | None,
+    extra_env: dict[str, str] | None = None,
+    baseline: bool = True,
+) -> dict[str, Any]:
+    """Every round of every N; the samples (seconds, and peak MiB per role).
+
+    ``extra_env``: the engine's environment added to (e.g. ``PULUMI_SKIP_CHECKPOINTS=true``);
+    ``baseline``: False skips kubectl's rounds (an investigation of the engine alone).
+    """
+    result: dict[str, Any] = {
+        "seconds": {}, "memory": {}, "parallel": parallel, "env": extra_env or {}, "date": time.strftime("%Y-%m-%d"),
+    }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="threetier-bench-fleet-") as scratch:
-        bench = Bench(Path(scratch), parallel)
+        bench = Bench(Path(scratch), parallel, extra_env)
         if bench.namespaces():
             raise SystemExit(f"{', '.join(bench.namespaces())} exist: make fleet-down (or delete them) first")
         for apps in apps_list:
             seconds: dict[str, list[float]] = {key: [] for key in OPERATIONS}
             memory: dict[str, list[float]] = {}
             for _ in range(repeat if apps <= 10 else repeat_large):
-                bench.kubectl_round(apps, seconds)
+                if baseline:
+                    bench.kubectl_round(apps, seconds)
                 bench.engine_round(apps, seconds, memory)
                 print(f"N={apps}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in seconds.items() if v), flush=True)
+                print(f"N={apps} MiB: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in memory.items()), flush=True)
             result["seconds"][str(apps)] = seconds
             result["memory"][str(apps)] = memory
     return result
@@ -308,7 +340,7 @@ def goals(seconds: Samples, memory: dict[str, dict[str, list[float]]]) -> list[t
              None if value is None else value <= limit)
         )  # fmt: skip
     peaks = memory.get("100")
-    total = sum(med(values) for values in peaks.values()) if peaks else None
+    total = sum(med(values) for name, values in peaks.items() if name in ROLES) if peaks else None
     rows.append(
         ("the whole engine's peak memory at N = 100 ≤ 1.5 GiB", f"{total:.0f} MiB" if total else "-",
          None if total is None else total <= 1536)
@@ -380,13 +412,16 @@ def section(result: dict[str, Any]) -> list[str]:
         "",
         "Peak resident memory during the ups (MiB, the median round's peak; each part summed over its processes):",
         "",
-        "| N | " + " | ".join(ROLES.values()) + " | total |",
-        "| --- | " + " | ".join("---" for _ in ROLES) + " | --- |",
+        "| N | " + " | ".join(ROLES.values()) + " | total | written by the CLI (checkpoints...) |",
+        "| --- | " + " | ".join("---" for _ in ROLES) + " | --- | --- |",
     ]
     for n in apps:
         peaks = memory[str(n)]
         values = [med(peaks.get(name, [0.0])) for name in ROLES]
-        lines.append(f"| {n} | " + " | ".join(f"{value:.0f}" for value in values) + f" | {sum(values):.0f} |")
+        written = f"{med(peaks['cli-written']):.0f} MiB" if peaks.get("cli-written") else "-"
+        lines.append(
+            f"| {n} | " + " | ".join(f"{value:.0f}" for value in values) + f" | {sum(values):.0f} | {written} |"
+        )
     lines += ["", "| goal | measured | met |", "| --- | --- | --- |"]
     for goal, measured, met in goals(seconds, memory):
         verdict = "not measured" if met is None else ("met" if met else "**not met**")
@@ -404,11 +439,26 @@ def main() -> int:
     parser.add_argument("--parallel", type=int, help="pulumi up --parallel (default: the CLI's, 8)")
     parser.add_argument("--samples", type=Path, default=ROOT / "build" / "fleet-samples.json")
     parser.add_argument("--tabulate", action="store_true", help="write the section from --samples, measure nothing")
+    parser.add_argument(
+        "--investigate",
+        metavar="KEY=VALUE",
+        action="append",
+        default=None,
+        help="the engine alone (no kubectl rounds) with this added to its environment; samples only, no docs",
+    )
     options = parser.parse_args()
+    apps = [int(item) for item in options.apps.split(",")]
+    if options.investigate is not None:
+        extra = dict(item.split("=", 1) for item in options.investigate if "=" in item)
+        result = measure(apps, options.repeat, options.repeat_large, options.parallel, extra, baseline=False)
+        options.samples.parent.mkdir(parents=True, exist_ok=True)
+        options.samples.write_text(json.dumps(result, indent=1))
+        print(json.dumps({n: {k: med(v) for k, v in s.items() if v} for n, s in result["seconds"].items()}))
+        print(json.dumps({n: {k: med(v) for k, v in s.items() if v} for n, s in result["memory"].items()}))
+        return 0
     if options.tabulate:
         result = json.loads(options.samples.read_text())
     else:
-        apps = [int(item) for item in options.apps.split(",")]
         result = measure(apps, options.repeat, options.repeat_large, options.parallel)
         options.samples.parent.mkdir(parents=True, exist_ok=True)
         options.samples.write_text(json.dumps(result, indent=1))
