@@ -8,6 +8,7 @@ import pytest
 from components.errors import ConfigError
 from examples.fleet.fleet import SIMULATED_NODE_LABEL, SIMULATED_NODE_TAINT
 from offline import PulumiProject, evaluate_stack, manifests
+from offline.render import write_manifests
 
 FLEET = PulumiProject.load(Path(__file__).resolve().parents[1])
 
@@ -101,3 +102,10 @@ def test_an_override_changes_one_app_only_merged_over_the_shared_settings() -> N
     assert replicas[("fleet-001", "backend")] == 3
     assert replicas[("fleet-002", "backend")] == 2
     assert replicas[("fleet-001", "frontend")] == 1
+
+
+def test_rendered_files_sort_in_the_program_order_past_99_objects(tmp_path: Path) -> None:
+    objects = manifests(FLEET.evaluate("kwok", {"apps": 10}))
+    assert len(objects) > 100
+    paths = write_manifests(objects, tmp_path)
+    assert sorted(paths) == paths  # kubectl apply -f DIR reads them in this order: a Namespace before its objects
