@@ -298,6 +298,21 @@ def measure(
     return result
 
 
+def from_log(text: str, parallel: int | None, date: str) -> dict[str, Any]:
+    """Samples rebuilt from the per-round lines a run printed (``N=10: kubectl 9.7, ...``, ``N=10 MiB: ...``)."""
+    result: dict[str, Any] = {"seconds": {}, "memory": {}, "parallel": parallel, "env": {}, "date": date}
+    for line in text.splitlines():
+        found = re.match(r"N=(\d+)( MiB)?: (.*)$", line)
+        if found is None:
+            continue
+        kind = "memory" if found.group(2) else "seconds"
+        samples = result[kind].setdefault(found.group(1), {} if kind == "memory" else {k: [] for k in OPERATIONS})
+        for item in found.group(3).split(", "):
+            key, value = item.rsplit(" ", 1)
+            samples.setdefault(key, []).append(float(value))
+    return result
+
+
 def med(values: list[float]) -> float:
     """The median."""
     return statistics.median(values)
@@ -440,6 +455,9 @@ def main() -> int:
     parser.add_argument("--samples", type=Path, default=ROOT / "build" / "fleet-samples.json")
     parser.add_argument("--tabulate", action="store_true", help="write the section from --samples, measure nothing")
     parser.add_argument(
+        "--from-log", type=Path, help="write the section from the per-round lines of an interrupted run's output"
+    )
+    parser.add_argument(
         "--investigate",
         metavar="KEY=VALUE",
         action="append",
@@ -456,7 +474,10 @@ def main() -> int:
         print(json.dumps({n: {k: med(v) for k, v in s.items() if v} for n, s in result["seconds"].items()}))
         print(json.dumps({n: {k: med(v) for k, v in s.items() if v} for n, s in result["memory"].items()}))
         return 0
-    if options.tabulate:
+    if options.from_log is not None:
+        stamp = time.strftime("%Y-%m-%d", time.localtime(options.from_log.stat().st_mtime))
+        result = from_log(options.from_log.read_text(), options.parallel, stamp)
+    elif options.tabulate:
         result = json.loads(options.samples.read_text())
     else:
         result = measure(apps, options.repeat, options.repeat_large, options.parallel)
