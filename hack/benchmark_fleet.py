@@ -154,6 +154,19 @@ def peak_memory(root: Callable[[], int | None]) -> Iterator[dict[str, float]]:
         thread.join()
 
 
+class Recorded(dict[str, list[float]]):
+    """Seconds per operation of one N, each printed as it is measured (``N=10: first 31.3``: --from-log reads it)."""
+
+    def __init__(self, apps: int) -> None:
+        super().__init__({key: [] for key in OPERATIONS})
+        self.apps = apps
+
+    def add(self, operation: str, seconds: float) -> None:
+        """Record and print one figure."""
+        self[operation].append(seconds)
+        print(f"N={self.apps}: {operation} {seconds:.1f}", flush=True)
+
+
 class Bench:
     """Timed commands against the cluster, a scratch file backend per round."""
 
@@ -199,7 +212,7 @@ class Bench:
             write_manifests(objects, out)
         return out
 
-    def kubectl_round(self, apps: int, samples: dict[str, list[float]]) -> None:
+    def kubectl_round(self, apps: int, samples: Recorded) -> None:
         """Apply the rendered fleet, wait for every Deployment to be Available; then delete its namespaces."""
         manifests_dir = self.render(apps)
         start = time.perf_counter()
@@ -208,8 +221,8 @@ class Bench:
             "wait", "--for=condition=Available", "deployment", "--all-namespaces",
             "-l", "app.kubernetes.io/part-of=threetier", "--timeout=900s",
         )  # fmt: skip
-        samples["kubectl"].append(time.perf_counter() - start)
-        samples["ns-delete"].append(self.kubectl("delete", "namespace", *self.namespaces(), "--wait=true"))
+        samples.add("kubectl", time.perf_counter() - start)
+        samples.add("ns-delete", self.kubectl("delete", "namespace", *self.namespaces(), "--wait=true"))
 
     def up(self, config: Path, backend: str, peaks: dict[str, float] | None = None) -> tuple[float, str]:
         """``python -m deploy up kwok --project fleet``: (seconds, output); the peak memory into ``peaks``."""
@@ -231,7 +244,7 @@ class Bench:
                 peaks[name] = max(peaks.get(name, 0.0), value)
         return seconds, output
 
-    def engine_round(self, apps: int, samples: dict[str, list[float]], memory: dict[str, list[float]]) -> None:
+    def engine_round(self, apps: int, samples: Recorded, memory: dict[str, list[float]]) -> None:
         """First up, no-op up, one app's replicas changed, destroy; into a fresh file backend."""
         state = self.work / f"state-{secrets.token_hex(4)}"
         state.mkdir()
@@ -245,23 +258,22 @@ class Bench:
         )
         peaks: dict[str, float] = {}
         seconds, output = self.up(config, backend, peaks)
-        samples["first"].append(seconds)
+        samples.add("first", seconds)
         gate = re.search(rf"{GATE_LINE} ([0-9.]+) s; the program waited ([0-9.]+) s", output)
         if gate is None:
             raise SystemExit(f"no '{GATE_LINE}' line in the up's output:\n{output[-2000:]}")
-        samples["gate"].append(float(gate.group(1)))
-        samples["waited"].append(float(gate.group(2)))
-        samples["noop"].append(self.up(config, backend, peaks)[0])
-        samples["change"].append(self.up(changed, backend, peaks)[0])
-        pulumi = {"PULUMI_BACKEND_URL": backend}
-        samples["destroy"].append(
-            self.run(["pulumi", "destroy", "--yes", "--stack", STACK], cwd=FLEET.directory, **pulumi)[0]
-        )
-        self.run(["pulumi", "stack", "rm", "--yes", "--preserve-config", STACK], cwd=FLEET.directory, **pulumi)
+        samples.add("gate", float(gate.group(1)))
+        samples.add("waited", float(gate.group(2)))
+        samples.add("noop", self.up(config, backend, peaks)[0])
+        samples.add("change", self.up(changed, backend, peaks)[0])
         for name, value in peaks.items():
             memory.setdefault(name, []).append(value)
-        gate_alone = [PY, "-m", "offline.policy_check", "--stack", STACK, *FLEET.gate_args(STACK)]
-        samples["gate-alone"].append(self.run([*gate_alone, "--stack-config", str(config)])[0])
+        print(f"N={apps} MiB: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in memory.items()), flush=True)
+        pulumi = {"PULUMI_BACKEND_URL": backend}
+        samples.add(
+            "destroy", self.run(["pulumi", "destroy", "--yes", "--stack", STACK], cwd=FLEET.directory, **pulumi)[0]
+        )
+        self.run(["pulumi", "stack", "rm", "--yes", "--preserve-config", STACK], cwd=FLEET.directory, **pulumi)
 
 
 def measure(
@@ -285,14 +297,12 @@ def measure(
         if bench.namespaces():
             raise SystemExit(f"{', '.join(bench.namespaces())} exist: make fleet-down (or delete them) first")
         for apps in apps_list:
-            seconds: dict[str, list[float]] = {key: [] for key in OPERATIONS}
+            seconds = Recorded(apps)
             memory: dict[str, list[float]] = {}
             for _ in range(repeat if apps <= 10 else repeat_large):
                 if baseline:
                     bench.kubectl_round(apps, seconds)
                 bench.engine_round(apps, seconds, memory)
-                print(f"N={apps}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in seconds.items() if v), flush=True)
-                print(f"N={apps} MiB: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in memory.items()), flush=True)
             result["seconds"][str(apps)] = seconds
             result["memory"][str(apps)] = memory
     return result
@@ -319,7 +329,9 @@ def med(values: list[float]) -> float:
 
 
 def cell(values: list[float]) -> str:
-    """``median s (min-max)``, or the one value."""
+    """``median s (min-max)``, or the one value, or ``-`` (not measured: an interrupted run)."""
+    if not values:
+        return "not measured"
     if len(values) == 1:
         return f"{values[0]:.1f} s"
     return f"{med(values):.1f} s ({min(values):.1f}-{max(values):.1f})"
@@ -342,8 +354,8 @@ def goals(seconds: Samples, memory: dict[str, dict[str, list[float]]]) -> list[t
              None if value is None else value <= limit)
         )  # fmt: skip
     for operation in ("first", "noop", "change", "destroy", "kubectl"):
-        high, low = seconds.get("100"), seconds.get("50")
-        growth = med(high[operation]) / med(low[operation]) if high and low else None
+        high, low = seconds.get("100", {}).get(operation), seconds.get("50", {}).get(operation)
+        growth = med(high) / med(low) if high and low else None
         rows.append(
             (f"{operation}: t(100) / t(50) ≤ 2.1 (linear)", f"{growth:.2f}" if growth else "-",
              None if growth is None else growth <= 2.1)
@@ -380,9 +392,11 @@ def plot(seconds: Samples, target: Path) -> None:
         "destroy": "destroy",
     }
     for operation, label in labels.items():
-        times.plot(apps, [med(seconds[str(n)][operation]) for n in apps], marker="o", label=label)
+        measured = [n for n in apps if seconds[str(n)].get(operation)]
+        times.plot(measured, [med(seconds[str(n)][operation]) for n in measured], marker="o", label=label)
+    both = [n for n in apps if seconds[str(n)].get("first") and seconds[str(n)].get("kubectl")]
     ratios.plot(
-        apps, [med(seconds[str(n)]["first"]) / med(seconds[str(n)]["kubectl"]) for n in apps], marker="o", color="C1"
+        both, [med(seconds[str(n)]["first"]) / med(seconds[str(n)]["kubectl"]) for n in both], marker="o", color="C1"
     )
     ratios.axhline(1.3, color="grey", linestyle="--", linewidth=0.8)
     times.set(xlabel="apps (N)", ylabel="seconds", title="time per operation")
@@ -409,19 +423,25 @@ def section(result: dict[str, Any]) -> list[str]:
         f"controllers and kwok, not for images or processes), 2 cores, `--parallel {parallel}`; "
         "runs per N in brackets; median (min-max).",
         "",
-        "| N (objects) | kubectl apply --server-side + wait Available | first up | no-op up | one app's "
+        "| N (Kubernetes objects) | kubectl apply --server-side + wait Available | first up | no-op up | one app's "
         "replicas changed | destroy | `kubectl delete namespace` | offline gate (alone / in the up / the program "
         "waited) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+
+    def times(values: list[float], base: list[float]) -> str:
+        return f" ({med(values) / med(base):.2f} x)" if values and base else ""
+
+    def gate_cell(values: list[float]) -> str:
+        return f"{med(values):.1f}" if values else "-"
+
     for n in apps:
-        s = seconds[str(n)]
-        first, kubectl = med(s["first"]), med(s["kubectl"])
+        s = {key: seconds[str(n)].get(key, []) for key in OPERATIONS}
         lines.append(
-            f"| {n} ({n * 12}) [{len(s['first'])}] | {cell(s['kubectl'])} | {cell(s['first'])} "
-            f"({first / kubectl:.2f} x) | {cell(s['noop'])} ({med(s['noop']) / first:.2f} x) | "
-            f"{cell(s['change'])} ({med(s['change']) / first:.2f} x) | {cell(s['destroy'])} | {cell(s['ns-delete'])} "
-            f"| {med(s['gate-alone']):.1f} / {med(s['gate']):.1f} / {med(s['waited']):.1f} s |"
+            f"| {n} ({n * 12}) [{len(s['first'])}] | {cell(s['kubectl'])} | {cell(s['first'])}"
+            f"{times(s['first'], s['kubectl'])} | {cell(s['noop'])}{times(s['noop'], s['first'])} | "
+            f"{cell(s['change'])}{times(s['change'], s['first'])} | {cell(s['destroy'])} | {cell(s['ns-delete'])} "
+            f"| {gate_cell(s['gate-alone'])} / {gate_cell(s['gate'])} / {gate_cell(s['waited'])} s |"
         )
     lines += [
         "",
@@ -431,6 +451,8 @@ def section(result: dict[str, Any]) -> list[str]:
         "| --- | " + " | ".join("---" for _ in ROLES) + " | --- | --- |",
     ]
     for n in apps:
+        if str(n) not in memory:
+            continue
         peaks = memory[str(n)]
         values = [med(peaks.get(name, [0.0])) for name in ROLES]
         written = f"{med(peaks['cli-written']):.0f} MiB" if peaks.get("cli-written") else "-"
