@@ -14,14 +14,19 @@ STACKS := dev staging prod
 OUT ?=
 NODE ?=
 NODES ?=
+# Simulated kwok nodes beside the real one(s) for `make cluster-up` (0-50; unset: left as they are).
+KWOK_NODES ?=
 # Where stacks keep their state: local (the file backend .pulumi-state/) or postgres (make state-up's
 # server, shared by every clone on this machine). PULUMI_BACKEND_URL, when set, wins over both.
 BACKEND ?= local
 PYTEST_FLAGS ?= -q
+# The fleet (examples/fleet): how many apps, and its stack (examples/fleet/Pulumi.<stack>.yaml).
+APPS ?= 10
+FLEET_STACK ?= kwok
 PACKAGE_VENV := package/venv
 
 .PHONY: help venv package ts-sdk lint unit test render policy policy-all toolchain images cluster-up cluster-down state-up state-down state-migrate state-unlock up down verify integration clean \
-	platform-up platform-down platform-render platform-policy
+	platform-up platform-down platform-render platform-policy fleet-up fleet-down fleet-verify fleet-render
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -78,8 +83,8 @@ toolchain: venv ## build (or reuse from the cache) the Go tools: local cluster a
 images: ## build the app's container images (OCI archives from Debian packages, cached outside the clone)
 	hack/build-images.sh
 
-cluster-up: ## start the local cluster: control plane on loopback + NODES real nodes (default 2; NODE=kwok: simulated nodes)
-	$(if $(NODE),THREETIER_NODE=$(NODE)) $(if $(NODES),THREETIER_NODES=$(NODES)) hack/cluster-up.sh
+cluster-up: ## start the local cluster: control plane on loopback + NODES real nodes (default 2; NODE=kwok: simulated nodes only; KWOK_NODES=K tainted kwok nodes beside them)
+	$(if $(NODE),THREETIER_NODE=$(NODE)) $(if $(NODES),THREETIER_NODES=$(NODES)) $(if $(KWOK_NODES),THREETIER_KWOK_NODES=$(KWOK_NODES)) hack/cluster-up.sh
 
 cluster-down: ## stop the local cluster (every process, namespace, veth, route, iptables rule) and delete its data
 	hack/cluster-down.sh
@@ -111,7 +116,20 @@ down: venv ## destroy STACK and remove it (BACKEND=local|postgres)
 verify: venv ## post-deploy verification of a deployed STACK (BACKEND=..., OUTPUTS=file.json, VERIFY_TIMEOUT=s)
 	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh verify $(STACK)
 
-integration: venv ## integration suite against the local cluster (fails when no cluster answers)
+fleet-up: venv ## the fleet of APPS apps (1-500, default 10) on the simulated nodes: policy-gated up, then fleet-verify (KWOK_NODES=K adds nodes)
+	$(if $(KWOK_NODES),THREETIER_KWOK_NODES=$(KWOK_NODES)) THREETIER_FLEET_APPS=$(APPS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-up $(FLEET_STACK)
+
+fleet-verify: venv ## the verifier over every app of the deployed fleet (OUTPUTS=file.json, VERIFY_TIMEOUT=s)
+	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-verify $(FLEET_STACK)
+
+fleet-down: venv ## destroy the fleet and remove its stack
+	THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-down $(FLEET_STACK)
+
+fleet-render: venv ## write the fleet's manifests (APPS apps) to build/manifests/fleet-kwok (or OUT=dir): kubectl's baseline
+	THREETIER_FLEET_APPS=$(APPS) $(if $(OUT),OUT=$(OUT)) hack/stack.sh fleet-render $(FLEET_STACK)
+
+integration: venv ## integration suite against the local cluster (fails when no cluster answers); adds KWOK_NODES (default 3) simulated nodes for the fleet
+	THREETIER_KWOK_NODES=$(or $(KWOK_NODES),3) hack/kwok-nodes.sh
 	THREETIER_REQUIRE_CLUSTER=1 $(VENV)/bin/pytest $(PYTEST_FLAGS) --durations=12 -m integration tests/integration
 
 clean: ## remove rendered manifests and caches in the clone (not the toolchain cache)

@@ -3,9 +3,10 @@
 - ``python -m deploy``: report the engine (exit 2 when a part is missing);
 - ``python -m deploy --path``: the PATH the engine runs with (for ``hack/stack.sh``), or the
   report of what is missing (exit 2);
-- ``python -m deploy up STACK``: the policy-gated ``pulumi up`` of STACK, program inline (see
-  :mod:`deploy.stack`); exit 1 when the gate refuses it (nothing deployed) or the ``up`` fails,
-  after the CLI's own words and the way out (a locked stack, a state backend gone);
+- ``python -m deploy up STACK [--project fleet]``: the policy-gated ``pulumi up`` of STACK (the
+  app's, or the fleet's: ``examples/fleet``), program inline (see :mod:`deploy.stack`); exit 1
+  when the gate refuses it (nothing deployed) or the ``up`` fails, after the CLI's own words and
+  the way out (a locked stack, a state backend gone);
 - ``python -m deploy adopt-pending STACK``: make the state of STACK whole again after an
   interrupted ``up`` (:mod:`deploy.pending`; ``up`` does it first anyway);
 - ``python -m deploy migrate STACK --from URL``: move STACK from the backend at URL to
@@ -28,6 +29,7 @@ from .backend_watch import BackendWatch, grace_seconds, watching_backend
 from .cli_failure import unshown_words, way_out
 from .engine import find_engine, main
 from .gate import OfflineGate, PolicyRefusedError
+from .projects import APP, PROJECTS, Project
 
 if TYPE_CHECKING:
     from .stack import Backend
@@ -40,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="policy-gated pulumi up of STACK (program inline)")
     up.add_argument("stack")
     up.add_argument("--config-file", type=Path, help="the stack's config from this copy of its stack file")
+    up.add_argument("--project", choices=sorted(PROJECTS), default=APP.name, help="the project (default threetier)")
+    up.add_argument("--parallel", type=int, help="resource operations at once (pulumi up --parallel; CLI default 8)")
     adopt = commands.add_parser("adopt-pending", help="adopt the pending creates of an interrupted up")
     adopt.add_argument("stack")
     migrate = commands.add_parser("migrate", help="move STACK from the backend at --from to $PULUMI_BACKEND_URL")
@@ -58,13 +62,13 @@ def _backend() -> Backend:
     )
 
 
-def _up(stack: str, config_file: Path | None = None) -> int:
+def _up(stack: str, config_file: Path | None = None, project: Project = APP, parallel: int | None = None) -> int:
     try:
         grace_seconds()  # bad input stops here, before anything runs
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    offline = OfflineGate(stack, config_file)  # first: it runs while the SDK loads and the engine starts
+    offline = OfflineGate(stack, config_file, project)  # first: it runs while the SDK loads and the engine starts
     engine = find_engine()
     if not engine.complete:
         offline.stop()
@@ -92,6 +96,8 @@ def _up(stack: str, config_file: Path | None = None) -> int:
                 on_error=lambda line: show(line, sys.stderr),
                 offline=offline,
                 config_file=config_file,
+                project=project,
+                parallel=parallel,
             )
     except PolicyRefusedError as refused:
         print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
@@ -161,7 +167,7 @@ arguments = _parser().parse_args()
 if arguments.path:
     sys.exit(_path())
 if arguments.command == "up":
-    sys.exit(_up(arguments.stack, arguments.config_file))
+    sys.exit(_up(arguments.stack, arguments.config_file, PROJECTS[arguments.project], arguments.parallel))
 if arguments.command == "adopt-pending":
     sys.exit(_adopt_pending(arguments.stack))
 if arguments.command == "migrate":

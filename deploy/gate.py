@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -32,9 +33,13 @@ class OfflineGate:
         command = [sys.executable, "-m", "offline.policy_check", "--stack", stack, *project.gate_args(stack)]
         if config_file is not None:
             command += ["--stack-config", str(config_file)]
+        self._started = time.monotonic()
         self._process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self._lock = threading.Lock()
         self._output: Optional[str] = None
+        #: Seconds from the gate's start to its verdict, and those the caller of :meth:`wait` spent waiting.
+        self.seconds: Optional[float] = None
+        self.waited: Optional[float] = None
 
     @property
     def output(self) -> str:
@@ -50,7 +55,10 @@ class OfflineGate:
         """Wait for the verdict; raise :class:`PolicyRefusedError` unless the stack passed."""
         with self._lock:
             if self._output is None:
+                asked = time.monotonic()
                 self._output, _ = self._process.communicate()
+                now = time.monotonic()
+                self.seconds, self.waited = now - self._started, now - asked
         if self._process.returncode != 0:
             raise PolicyRefusedError(self.output)
 

@@ -28,6 +28,12 @@ class Project:
     program: str
     #: One policy config for every stack; None: ``policy/config/<stack>.json``.
     policy_file: Optional[Path] = None
+    #: The stack files' directory, relative to ``directory`` (the project's ``stackConfigDir``).
+    stack_config_dir: str = "stacks"
+
+    def stack_file(self, stack: str) -> Path:
+        """``Pulumi.<stack>.yaml`` of this project."""
+        return self.directory / self.stack_config_dir / f"Pulumi.{stack}.yaml"
 
     def policy_config(self, stack: str) -> Path:
         """The policy pack's configuration for ``stack`` of this project."""
@@ -55,3 +61,14 @@ PLATFORM = Project(
     "components.platform_program:platform_program",
     POLICY_CONFIG_DIR / "platform.json",
 )
+#: The fleet (examples/fleet: N apps, each in a namespace it creates, on the simulated nodes), deployed
+#: as admin like the component package's consumers: judged with the standalone programs' config.
+FLEET = Project(
+    "fleet",
+    ROOT / "examples" / "fleet",
+    "examples.fleet.fleet:fleet_program",
+    POLICY_CONFIG_DIR / "standalone.json",
+    stack_config_dir="",
+)
+#: The projects ``python -m deploy up --project`` deploys (the platform: ``python -m deploy.platform``).
+PROJECTS = {"threetier": APP, "fleet": FLEET}

@@ -12,6 +12,7 @@
 # Ports can be moved with THREETIER_{APISERVER,ETCD,ETCD_PEER,KWOK,KCM,SCHEDULER,DNS,METALLB_METRICS}_PORT.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
+source "$REPO_ROOT/hack/kwok-nodes.sh" # KWOK_NODES: simulated nodes beside the real one(s); validated here
 # Versions come from the one cluster pin file (it wins over anything set before).
 source "$REPO_ROOT/hack/versions-cluster.env"
 export KWOK_KUBE_VERSION="$KUBERNETES_VERSION"
@@ -401,7 +402,7 @@ main() {
   echo "$NODE_MODE" >"$TOOLCHAIN_DIR/node-mode"
   REAL_NODES=$(requested_nodes)
   echo "$REAL_NODES" >"$NODES_RECORD"
-  if healthy; then start_coredns; confirm_serving; print_info; exit 0; fi
+  if healthy; then start_coredns; kwok_nodes_up; confirm_serving; print_info; exit 0; fi
   "$REPO_ROOT/hack/build-cluster-tools.sh" || die "building the cluster toolchain failed (see above); fix it and rerun 'make cluster-up'"
   require_tools
   local start=$SECONDS
@@ -410,6 +411,7 @@ main() {
   start_coredns
   start_metallb
   if [ "$NODE_MODE" = real ]; then start_real_nodes; fi
+  kwok_nodes_up
   confirm_serving
   log "cluster up in $((SECONDS - start)) s"
   print_info

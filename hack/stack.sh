@@ -18,6 +18,11 @@
 #           VERIFY_TIMEOUT=s bounds how long a check waits for things to settle (default 60)
 #   unlock: pulumi cancel: removes the stack's locks, e.g. the stale one a killed `pulumi up` left
 #   migrate: move the stack from the file backend to the PostgreSQL one (python -m deploy migrate)
+#   fleet-up / fleet-down / fleet-verify / fleet-render: the fleet (examples/fleet, stack STACK of
+#           it, e.g. kwok) of THREETIER_FLEET_APPS apps on the cluster's simulated nodes
+#           (docs/fleet.md): up is python -m deploy up --project fleet (the same offline gate and
+#           policy-packed pulumi up --skip-preview, policy/config/standalone.json), then fleet-verify
+#           (the verifier over every app's outputs); render writes the manifests kubectl would apply
 #
 # The engine is a machine prerequisite (`python -m deploy` says what is found and what is missing):
 # the CLI from .toolchain/bin (make toolchain) or PATH, the language host and the resource plugins
@@ -30,10 +35,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster-env.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/state-env.sh"
 
-USAGE="usage: stack.sh up|apply|down|verify|unlock|migrate|platform-up|platform-down STACK"
+USAGE="usage: stack.sh up|apply|down|verify|unlock|migrate|platform-up|platform-down|fleet-up|fleet-down|fleet-verify|fleet-render STACK"
 ACTION="${1:?$USAGE}"
 STACK="${2:?$USAGE}"
-[ -f "$REPO_ROOT/stacks/Pulumi.$STACK.yaml" ] || die "unknown stack '$STACK': no stacks/Pulumi.$STACK.yaml (known: $(ls "$REPO_ROOT/stacks" | sed -E 's/Pulumi\.(.*)\.yaml/\1/' | xargs))"
+STACK_DIR=stacks
+PROJECT_DIR="$REPO_ROOT" # where the stack's Pulumi.yaml is (the CLI runs there)
+FLEET_DIR="$REPO_ROOT/examples/fleet"
+if [[ "$ACTION" == fleet-* ]]; then STACK_DIR=examples/fleet PROJECT_DIR="$FLEET_DIR"; fi
+[ -f "$REPO_ROOT/$STACK_DIR/Pulumi.$STACK.yaml" ] || die "unknown stack '$STACK': no $STACK_DIR/Pulumi.$STACK.yaml (known: $(ls "$REPO_ROOT/$STACK_DIR" | sed -nE 's/Pulumi\.(.*)\.yaml/\1/p' | grep -vx '' | xargs))"
 
 # The file backend: .pulumi-state/ of the clone (THREETIER_LOCAL_STATE moves it, e.g. for tests).
 LOCAL_STATE_DIR="${THREETIER_LOCAL_STATE:-$REPO_ROOT/.pulumi-state}"
@@ -110,6 +119,15 @@ engine_step() { # up's engine step (deploy/stack.py): adoption of pending create
   "$PY" -m deploy up "$STACK"
 }
 
+fleet_config() { # fleet_config DIR: a copy of the fleet's stack file in DIR, fleet:apps = THREETIER_FLEET_APPS
+  (cd "$REPO_ROOT" && "$PY" -m deploy.fleet config "$STACK" "${THREETIER_FLEET_APPS:-10}" "$1") || exit 2
+}
+
+require_simulated_nodes() { # the fleet's pods select the simulated nodes: without one they would never start
+  [ -n "$(kubectl_ get nodes -l threetier.dev/node=kwok -o name 2>/dev/null)" ] \
+    || die "the cluster has no simulated nodes (threetier.dev/node=kwok) for the fleet's pods: make cluster-up KWOK_NODES=K (1-50) first, or make fleet-up KWOK_NODES=K"
+}
+
 case "$ACTION" in
   up)
     require_engine
@@ -130,17 +148,25 @@ case "$ACTION" in
     [ -n "${KUBECONFIG:-}" ] || export KUBECONFIG="$CLUSTER_KUBECONFIG"
     engine_step
     ;;
-  down)
+  down | fleet-down)
     require_engine
-    cd "$REPO_ROOT"
+    cd "$PROJECT_DIR"
     try_select_stack || { log "no stack '$STACK' in $(backend_shown): nothing to destroy"; exit 0; }
     export KUBECONFIG="$(stack_kubeconfig)"
     pulumi destroy --yes --stack "$STACK"
-    # --preserve-config: without it `stack rm` deletes the tracked stacks/Pulumi.$STACK.yaml
+    # --preserve-config: without it `stack rm` deletes the tracked $STACK_DIR/Pulumi.$STACK.yaml
     pulumi stack rm --yes --preserve-config "$STACK"
     ;;
-  verify)
+  verify | fleet-verify)
     args=(--stack "$STACK" --kubeconfig "${KUBECONFIG:-$CLUSTER_KUBECONFIG}" --timeout "${VERIFY_TIMEOUT:-60}")
+    if [ "$ACTION" = fleet-verify ] && [ -z "${OUTPUTS:-}" ]; then
+      require_engine
+      OUTPUTS=$(mktemp)
+      # shellcheck disable=SC2064
+      trap "rm -f '$OUTPUTS'" EXIT
+      (cd "$FLEET_DIR" && pulumi stack output --json --stack "$STACK") >"$OUTPUTS" # secrets shown as [secret]
+    fi
+    [ "$ACTION" = fleet-verify ] && args+=(--fleet)
     [ -n "${OUTPUTS:-}" ] && args+=(--outputs "$OUTPUTS")
     [ -f "$TOOLCHAIN_DIR/dns-server" ] && args+=(--dns-server "$(cat "$TOOLCHAIN_DIR/dns-server")")
     [ -f "$TOOLCHAIN_DIR/probe-image" ] && args+=(--probe-image "$(cat "$TOOLCHAIN_DIR/probe-image")")
@@ -170,5 +196,26 @@ case "$ACTION" in
     fi
     "$PY" -m deploy.platform "${ACTION#platform-}" "$STACK"
     ;;
-  *) die "unknown action '$ACTION' (up, apply, down, verify, unlock, migrate, platform-up, platform-down)" ;;
+  fleet-up)
+    scratch=$(mktemp -d)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$scratch'" EXIT
+    config=$(fleet_config "$scratch") # before anything: a bad APPS registers nothing
+    require_engine
+    cd "$REPO_ROOT"
+    "$REPO_ROOT/hack/cluster-up.sh" # KWOK_NODES, when given, sets the simulated nodes
+    export KUBECONFIG="$CLUSTER_KUBECONFIG"
+    require_simulated_nodes
+    "$PY" -m deploy up "$STACK" --project fleet --config-file "$config"
+    "$0" fleet-verify "$STACK"
+    ;;
+  fleet-render)
+    scratch=$(mktemp -d)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$scratch'" EXIT
+    config=$(fleet_config "$scratch")
+    cd "$REPO_ROOT" && "$PY" -m offline.render --stack "$STACK" --project-dir "$FLEET_DIR" --stack-config "$config" \
+      --out "${OUT:-build/manifests/fleet-$STACK}"
+    ;;
+  *) die "unknown action '$ACTION' (up, apply, down, verify, unlock, migrate, platform-up, platform-down, fleet-up, fleet-down, fleet-verify, fleet-render)" ;;
 esac

@@ -40,14 +40,19 @@ def manifests(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 
 def write_manifests(objects: list[dict[str, Any]], out_dir: Path) -> list[Path]:
-    """Write one ``NN-kind-namespace-name.yaml`` per object into a fresh ``out_dir``."""
+    """Write one ``NN-kind-namespace-name.yaml`` per object into a fresh ``out_dir``.
+
+    ``NN`` is the object's place, zero-padded to the count's width (at least two digits), so the
+    files' lexical order (``kubectl apply -f DIR``'s) is the program's: a Namespace before its objects.
+    """
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     paths = []
+    width = max(2, len(str(len(objects))))
     for index, obj in enumerate(objects, start=1):
         meta = obj.get("metadata", {})
-        parts = [f"{index:02d}", obj["kind"].lower(), meta.get("namespace"), meta.get("name")]
+        parts = [f"{index:0{width}d}", obj["kind"].lower(), meta.get("namespace"), meta.get("name")]
         path = out_dir / ("-".join(str(part) for part in parts if part) + ".yaml")
         path.write_text(yaml.safe_dump(obj, sort_keys=False, default_flow_style=False))
         paths.append(path)

@@ -5,7 +5,7 @@ API-server mocks. Manifests hold what the program asks for (inputs), never what 
 invented (cluster IPs, uids, status). Secret values are redacted: they are generated at
 deploy time and never written to disk.
 
-Usage: ``python -m offline.render --stack dev [--project-dir DIR] [--out DIR]``: the project
+Usage: ``python -m offline.render --stack dev [--project-dir DIR] [--out DIR] [--stack-config COPY]``: the project
 defaults to the working directory's (this repository's when run from it); the output to
 ``<project>/build/manifests/<stack>``.
 """
@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+import yaml
 
 from .manifests import REDACTED, manifest_of, manifests, write_manifests
 from .project import PulumiProject, find_project
@@ -28,10 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="stack name, e.g. dev (its Pulumi.<stack>.yaml is read)")
     parser.add_argument("--project-dir", type=Path, help="directory of Pulumi.yaml (default: found from the cwd)")
     parser.add_argument("--out", type=Path, help="output directory (default <project>/build/manifests/<stack>)")
+    parser.add_argument(
+        "--stack-config", type=Path, help="a copy of the stack file to take the config from (`pulumi up --config-file`)"
+    )
     options = parser.parse_args(argv)
     try:
         project = PulumiProject.load(options.project_dir) if options.project_dir else find_project()
-        objects = manifests(project.evaluate(options.stack))
+        overrides = (
+            (yaml.safe_load(options.stack_config.read_text()) or {}).get("config") if options.stack_config else None
+        )
+        objects = manifests(project.evaluate(options.stack, overrides))
     except Exception as error:
         print(f"render failed for stack {options.stack}: {error}", file=sys.stderr)
         return 1

@@ -1,5 +1,8 @@
 """CLI: ``python -m verify --stack dev [--outputs file.json] [--kubeconfig PATH] [--json] [--dns-server host:port]``.
 
+``--fleet``: the outputs are a fleet's (``examples/fleet``: one output per app, each an app's
+outputs); every app is verified (:mod:`verify.fleet`).
+
 ``--kubeconfig`` is what the verifier reads the cluster with (the admin's, by default
 ``$KUBECONFIG``); the ``access`` checks ask as the environment's deployer, whose kubeconfig comes
 from ``--deployer-kubeconfig PATH`` or else from the secret ``kubeconfig`` output of the platform
@@ -28,6 +31,7 @@ from .access import (
     deployer_kubeconfig_from_stack,
 )
 from .cluster import LiveCluster
+from .fleet import fleet_outputs, verify_fleet
 from .model import StackOutputs, Status
 from .report import print_table, to_json
 from .runner import VerifyOptions, verify
@@ -101,27 +105,31 @@ def main(argv: Optional[list[str]] = None) -> int:
         help="kubeconfig of the environment's deployer for the access checks (default: the platform stack's output)",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
+    parser.add_argument("--fleet", action="store_true", help="the outputs are a fleet's: verify every app")
     options = parser.parse_args(argv)
+    verify_options = VerifyOptions(
+        dns_server=options.dns_server,
+        settle_timeout=options.timeout,
+        probe_image=options.probe_image,
+        outside_namespace=options.outside_namespace,
+    )
 
     try:
-        outputs = StackOutputs.from_json(options.stack, read_outputs(options.stack, options.outputs))
+        raw = read_outputs(options.stack, options.outputs)
+        if options.fleet:
+            apps = fleet_outputs(options.stack, raw)
+        else:
+            outputs = StackOutputs.from_json(options.stack, raw)
         cluster = connect(options.kubeconfig, options.context)
     except (UsageError, ValueError) as error:
         print(f"verify: {error}", file=sys.stderr)
         return 2
-    deployer, deployer_unavailable = deployer_identity(outputs, options.deployer_kubeconfig)
-    results = verify(
-        outputs,
-        cluster,
-        VerifyOptions(
-            dns_server=options.dns_server,
-            settle_timeout=options.timeout,
-            probe_image=options.probe_image,
-            outside_namespace=options.outside_namespace,
-        ),
-        deployer=deployer,
-        deployer_unavailable=deployer_unavailable,
-    )
+    if options.fleet:
+        cluster.close()  # each app's verification connects on its own
+        results = verify_fleet(apps, lambda: connect(options.kubeconfig, options.context), verify_options)
+    else:
+        deployer, deployer_unavailable = deployer_identity(outputs, options.deployer_kubeconfig)
+        results = verify(outputs, cluster, verify_options, deployer=deployer, deployer_unavailable=deployer_unavailable)
     if options.json:
         print(to_json(options.stack, results))
     else:

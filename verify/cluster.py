@@ -213,7 +213,10 @@ class LiveCluster:
         try:
             session.run_forever(timeout=60)
             # The error channel carries the exit status; read it before read_all() drains it.
-            code = session.returncode
+            try:
+                code = session.returncode
+            except (ValueError, KeyError, IndexError, TypeError):  # not a status: the exec never ran
+                return False, f"exec in {namespace}/{pod} failed: {session.read_channel(3)[-300:]}"
             output = session.read_all()
         finally:
             session.close()

@@ -39,6 +39,37 @@ class CheckContext:
             return "every node is simulated (kwok): no kubelet, no kube-proxy, pods run no process"
         return None
 
+    def simulated_pods_reason(self, *tiers: TierExport) -> Optional[str]:
+        """Why traffic to, from or inside pods of ``tiers`` cannot be observed: some run on simulated nodes.
+
+        Beside real nodes, a cluster may have simulated (kwok) ones (``make cluster-up KWOK_NODES=K``):
+        their pods are Running and Ready, hold endpoints and resolve by name, but run no process, so
+        nothing answers a request routed to them and nothing can be run in them. None when every
+        pod of ``tiers`` stands on a real node.
+        """
+        simulated = {str(node["metadata"]["name"]) for node in self.cluster.nodes() if is_simulated(node)}
+        if not simulated:
+            return None
+        reasons = []
+        for tier in tiers:
+            pods = [pod for pod in self.cluster.pods(tier.namespace, tier.selector) if not terminating(pod)]
+            on_simulated = sorted({_node_of(pod) for pod in pods} & simulated)
+            if on_simulated:
+                count = sum(_node_of(pod) in simulated for pod in pods)
+                reasons.append(f"{count} of {len(pods)} {tier.key} pod(s) on {', '.join(on_simulated)}")
+        if not reasons:
+            return None
+        return f"{'; '.join(reasons)}: simulated (kwok) node(s), their pods run no process"
+
+
+def _node_of(pod: Obj) -> str:
+    return str((pod.get("spec") or {}).get("nodeName") or "")
+
+
+def terminating(pod: Obj) -> bool:
+    """The pod is being deleted (a rollout's old pods draining): on its way out, not the tier's state."""
+    return bool((pod.get("metadata") or {}).get("deletionTimestamp"))
+
 
 def result(tier: TierExport, check: str, ok: bool, detail: str) -> CheckResult:
     """PASSED or FAILED."""

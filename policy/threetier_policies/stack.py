@@ -25,8 +25,20 @@ def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
 
 
-def _workloads(resources: list[PolicyResource]) -> list[PolicyResource]:
-    return [r for r in resources if pod_spec(r.resource_type, r.props) is not None]
+def _by_namespace(resources: list[PolicyResource]) -> dict[str, list[PolicyResource]]:
+    """``resources`` grouped by namespace.
+
+    A Service or a Deployment is compared with its namespace's objects only, so a stack of N apps
+    costs N times one app, not N² (a fleet of 100 apps: 300 x 300 comparisons before).
+    """
+    grouped: dict[str, list[PolicyResource]] = {}
+    for resource in resources:
+        grouped.setdefault(_namespace(resource.props), []).append(resource)
+    return grouped
+
+
+def _workloads(resources: list[PolicyResource]) -> dict[str, list[PolicyResource]]:
+    return _by_namespace([r for r in resources if pod_spec(r.resource_type, r.props) is not None])
 
 
 def _port_value(value: Any) -> Any:
@@ -55,11 +67,7 @@ def _dead_services(args: StackValidationArgs, report_violation: ReportViolation)
         if not selector:
             continue  # selector-less Services have manually managed endpoints
         namespace = _namespace(service.props)
-        matching = [
-            w
-            for w in workloads
-            if _namespace(w.props) == namespace and _selects(selector, pod_labels(w.resource_type, w.props))
-        ]
+        matching = [w for w in workloads.get(namespace, []) if _selects(selector, pod_labels(w.resource_type, w.props))]
         name = describe(service.resource_type, service.props)
         if not matching:
             report_violation(
@@ -83,7 +91,7 @@ def _ha(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     config = args.get_config()
     minimum = int(config.get("minReplicas", 2))
     tiers = set(config.get("tiers", []))
-    budgets = [r for r in args.resources if r.resource_type == PDB]
+    budgets = _by_namespace([r for r in args.resources if r.resource_type == PDB])
     for deployment in args.resources:
         if deployment.resource_type != DEPLOYMENT:
             continue
@@ -101,9 +109,8 @@ def _ha(args: StackValidationArgs, report_violation: ReportViolation) -> None:
                 deployment.urn,
             )
         covered = any(
-            _namespace(b.props) == _namespace(deployment.props)
-            and _selects(dig(b.props, "spec", "selector", "matchLabels") or {}, labels)
-            for b in budgets
+            _selects(dig(b.props, "spec", "selector", "matchLabels") or {}, labels)
+            for b in budgets.get(_namespace(deployment.props), [])
         )
         if not covered:
             report_violation(

@@ -262,4 +262,5 @@ def restricted_pod_spec(page: str = "smoke") -> dict[str, Any]:
 
 # The engine and the stacks it deploys: session fixtures defined next to their helpers.
 from .consumers import consumers  # noqa: E402, F401
+from .fleet import fleet  # noqa: E402, F401
 from .stacks import deployments, engine, state_server  # noqa: E402, F401

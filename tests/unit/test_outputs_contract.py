@@ -153,7 +153,7 @@ def kwok_recording(evaluation: Evaluation) -> dict[str, Any]:
 
     Services, Deployments and NetworkPolicies are the emulated API server's; pods come from each
     Deployment's template (all Ready), and EndpointSlices list the pods each Service's selector
-    matches, as the endpoint-slice controller would.
+    matches, as the endpoint-slice controller would; every Deployment reports its replicas available.
     """
     objects: dict[str, list[dict[str, Any]]] = {}
     for resource in evaluation.kubernetes_objects():
@@ -203,7 +203,17 @@ def kwok_recording(evaluation: Evaluation) -> dict[str, Any]:
     ]
     return {
         "services": objects["Service"],
-        "deployments": objects["Deployment"],
+        # Every replica available, as the deployment controller reports once the pods are Ready.
+        "deployments": [
+            {
+                **deployment,
+                "status": {
+                    "availableReplicas": int(deployment["spec"]["replicas"]),
+                    "conditions": [{"type": "Available", "status": "True"}],
+                },
+            }
+            for deployment in objects["Deployment"]
+        ],
         "endpointSlices": slices,
         "pods": pods,
         "nodes": nodes,

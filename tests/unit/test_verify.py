@@ -48,7 +48,10 @@ def test_what_cannot_be_observed_on_simulated_nodes_is_skipped_with_the_reason()
     results = run()
     node_port = by_check(results, "frontend", "reach.nodePort[kwok-node-0]")
     assert node_port.status is Status.SKIPPED
-    assert node_port.detail == "127.0.10.1:30080: node kwok-node-0 is simulated (kwok), no kube-proxy serves node ports"
+    assert node_port.detail == (
+        "no traffic can be observed: 1 of 1 frontend pod(s) on kwok-node-0: simulated (kwok) node(s), "
+        "their pods run no process"
+    )
     service_env = by_check(results, "frontend", "discovery.serviceEnv")
     assert service_env.status is Status.SKIPPED
     assert service_env.detail == (
@@ -58,10 +61,13 @@ def test_what_cannot_be_observed_on_simulated_nodes_is_skipped_with_the_reason()
     resolve = by_check(results, "backend", "dns.resolve")
     assert resolve.status is Status.SKIPPED
     assert resolve.detail == "no --dns-server and recorded cluster: no probe pod can run"
-    # A database is reached over TCP from a pod of the tier that calls it (backend): recordings cannot exec.
+    # A database is reached over TCP from a pod of the tier that calls it (backend): both on a simulated node.
     database = by_check(results, "database", "reach.inCluster")
     assert database.status is Status.SKIPPED
-    assert database.detail == "recorded cluster: no exec"
+    assert database.detail == (
+        "no traffic can be observed: 1 of 1 database pod(s) on kwok-node-0; 1 of 1 backend pod(s) on kwok-node-0: "
+        "simulated (kwok) node(s), their pods run no process"
+    )
 
 
 def test_a_service_edited_by_hand_fails_naming_tier_and_check() -> None:

@@ -251,3 +251,64 @@ def test_the_checks_ask_the_cluster_exactly_these_commands(healthy: Deployment) 
             ("exec", pod_of("backend"), *netcat(fqdn("database"), 5432)),
         ]
     )
+
+
+SIMULATED_NODE = {
+    "metadata": {"name": "kwok-sim-1", "annotations": {"kwok.x-k8s.io/node": "fake"}},
+    "status": {"addresses": [{"type": "InternalIP", "address": "127.0.11.1"}]},
+}
+
+
+def on_node(objects: dict[str, Any], tier: str, node: str) -> None:
+    """Put every recorded pod of ``tier`` on ``node``."""
+    for pod in objects["pods"]:
+        if pod["metadata"]["labels"]["app.kubernetes.io/component"] == tier:
+            pod["spec"]["nodeName"] = node
+
+
+def test_beside_a_real_node_pods_on_real_nodes_are_checked_as_before(healthy: Deployment) -> None:
+    healthy.objects["nodes"].append(SIMULATED_NODE)
+    for tier in TIERS:
+        on_node(healthy.objects, tier, "node-a")
+    results = healthy.verify()
+    assert not_passed(results) == [("frontend", "reach.nodePort[kwok-sim-1]", Status.SKIPPED)]
+
+
+def test_beside_a_real_node_traffic_to_and_from_pods_on_simulated_nodes_is_skipped_naming_them(
+    healthy: Deployment,
+) -> None:
+    healthy.objects["nodes"].append(SIMULATED_NODE)
+    for tier in TIERS:
+        on_node(healthy.objects, tier, "node-a")
+    on_node(healthy.objects, "database", "kwok-sim-1")
+    results = healthy.verify()
+    # The database (on the simulated node) reached by its client: skipped; nothing failed.
+    assert not_passed(results) == [
+        ("frontend", "reach.nodePort[kwok-sim-1]", Status.SKIPPED),
+        ("database", "reach.inCluster", Status.SKIPPED),
+    ]
+    database = next(r for r in results if (r.tier, r.check) == ("database", "reach.inCluster"))
+    assert database.detail == (
+        "no traffic can be observed: 1 of 1 database pod(s) on kwok-sim-1: simulated (kwok) node(s), "
+        "their pods run no process"
+    )
+    # What can be checked still is: the database's Service, endpoints, Deployment, name.
+    passed = {(r.tier, r.check) for r in results if r.status is Status.PASSED}
+    assert {("database", "objects.service"), ("database", "endpoints.ready"), ("database", "endpoints.available")} <= (
+        passed
+    )
+    assert ("exec", pod_of("backend"), *netcat(fqdn("database"), 5432)) not in healthy_cluster_asked(healthy)
+
+
+def healthy_cluster_asked(deployment: Deployment) -> list[Command]:
+    """What the verifier asked the cluster to run, on a fresh verification of ``deployment``."""
+    cluster = FakeCluster(deployment.objects, deployment.probes, deployment.execs)
+    verify(StackOutputs.from_json("dev", deployment.outputs), cluster, VerifyOptions(settle_timeout=0.2))
+    return cluster.asked
+
+
+def test_an_unavailable_deployment_fails_endpoints_available(healthy: Deployment) -> None:
+    backend = next(d for d in healthy.objects["deployments"] if d["metadata"]["name"] == "backend")
+    backend["status"] = {"availableReplicas": 0, "conditions": [{"type": "Available", "status": "False"}]}
+    result = only(healthy.verify(), "backend", "endpoints.available")
+    assert result.detail.startswith("0 available replica(s) of 1, condition Available=False")

@@ -72,7 +72,13 @@ def recording() -> dict[str, Any]:
                 "status": {"loadBalancer": {}},
             }
         )
-        deployments.append({"metadata": {"name": name, "namespace": NS}, "spec": {"replicas": replicas}})
+        deployments.append(
+            {
+                "metadata": {"name": name, "namespace": NS},
+                "spec": {"replicas": replicas},
+                "status": {"availableReplicas": replicas, "conditions": [{"type": "Available", "status": "True"}]},
+            }
+        )
         pod_names = [f"{name}-6d4cf56db6-{index:05d}" for index in range(replicas)]
         slices.append(
             {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cluster import Obj
-from ..context import CheckContext, result, skipped
+from ..context import CheckContext, result, skipped, terminating
 from ..model import CheckResult, TierExport
 from ..retry import eventually
 
@@ -12,7 +12,7 @@ def check_discovery(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
     """Each wiring env var in every pod equals the exported FQDN of the tier it calls."""
     results: list[CheckResult] = []
     # Pods being deleted (a rollout's old ones draining) are on their way out: not the tier's state.
-    pods = [pod for pod in ctx.cluster.pods(tier.namespace, tier.selector) if not _terminating(pod)]
+    pods = [pod for pod in ctx.cluster.pods(tier.namespace, tier.selector) if not terminating(pod)]
     for env_name, target in sorted(tier.wiring.items()):
         callee = ctx.outputs.tier_by_service(tier.namespace, target["service"])
         if callee is None:
@@ -43,13 +43,13 @@ def _service_env_vars(ctx: CheckContext, tier: TierExport, pods: list[Obj]) -> C
     A pod that cannot be exec'ed into (it started terminating since it was listed) is looked at
     again on a fresh listing, until the settle timeout.
     """
-    reason = ctx.data_plane_reason()
+    reason = ctx.data_plane_reason() or ctx.simulated_pods_reason(tier)
     if reason:
         return skipped(tier, "discovery.serviceEnv", f"container environment not observable: {reason}")
 
     def inspect() -> tuple[bool, tuple[bool | None, str]]:
         missing: list[str] = []
-        current = [pod for pod in ctx.cluster.pods(tier.namespace, tier.selector) if not _terminating(pod)]
+        current = [pod for pod in ctx.cluster.pods(tier.namespace, tier.selector) if not terminating(pod)]
         for pod in current or pods:
             name = pod["metadata"]["name"]
             ok, output = ctx.cluster.exec_in_pod(tier.namespace, name, ["env"])
@@ -73,10 +73,6 @@ def _service_env_vars(ctx: CheckContext, tier: TierExport, pods: list[Obj]) -> C
     if ok is None:
         return skipped(tier, "discovery.serviceEnv", detail)
     return result(tier, "discovery.serviceEnv", ok, detail)
-
-
-def _terminating(pod: Obj) -> bool:
-    return bool((pod.get("metadata") or {}).get("deletionTimestamp"))
 
 
 def _env_value(pod: Obj, name: str) -> object:

@@ -1,4 +1,4 @@
-"""2. Endpoints: the Service's EndpointSlices hold one ready address per desired replica."""
+"""2. Endpoints: the Deployment is Available; the Service's EndpointSlices hold a ready address per desired replica."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ def check_endpoints(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
         }
         return len(ready_targets) == desired and ready_targets == selected, (ready_targets, selected)
 
+    results.append(_available(ctx, tier, deployment, desired))
     ok, (ready_targets, selected) = eventually(probe, timeout=ctx.settle_timeout)
     if ok:
         detail = f"{len(ready_targets)} ready endpoint(s) = {desired} desired, all selected pods"
@@ -45,6 +46,28 @@ def check_endpoints(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
         detail = f"endpoints {sorted(ready_targets)} are not the selected ready pods {sorted(selected)}"
     results.append(result(tier, "endpoints.ready", ok, detail))
     return results
+
+
+def _available(ctx: CheckContext, tier: TierExport, deployment: Obj, desired: int) -> CheckResult:
+    """The Deployment's condition Available is True and every desired replica is available."""
+
+    def probe(live: Obj) -> tuple[bool, str]:
+        status = live.get("status") or {}
+        available = int(status.get("availableReplicas") or 0)
+        condition: Obj = next((c for c in status.get("conditions") or [] if c.get("type") == "Available"), {})
+        ok = condition.get("status") == "True" and available >= desired
+        return ok, f"{available} available replica(s) of {desired}, condition Available={condition.get('status')}"
+
+    name = tier.deployment_name or tier.service_name
+
+    def again() -> tuple[bool, str]:
+        live = ctx.cluster.deployment(tier.namespace, name)
+        return (False, f"Deployment {tier.namespace}/{name} is gone") if live is None else probe(live)
+
+    ok, detail = probe(deployment)
+    if not ok:
+        ok, detail = eventually(again, timeout=ctx.settle_timeout)
+    return result(tier, "endpoints.available", ok, detail + ("" if ok else f" (after {ctx.settle_timeout:.0f}s)"))
 
 
 def _ready_pod_names(slices: list[Obj]) -> set[str]:

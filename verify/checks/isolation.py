@@ -6,10 +6,11 @@ running pods; and a probe pod in another namespace) and every target tier, a TCP
 target's Service: an allowed edge must connect, a denied one must be refused or time out within
 :data:`CONNECT_DEADLINE_SECONDS`. Each edge is retried until it behaves or the settle timeout
 passes (policies are programmed moments after pods start), then reported by name, e.g.
-``isolation[frontend->database]``.
+``isolation[frontend->database]``. An edge from or to pods on simulated nodes is skipped with that
+reason (they run no process: nothing would connect, nothing would answer).
 
 A Service's connection lands on whichever pod kube-proxy picks, so when the tiers' pods stand on
-several nodes every tier-to-tier edge is also tried pod to pod across two nodes
+several real nodes every tier-to-tier edge is also tried pod to pod across two nodes
 (``isolation.acrossNodes[frontend->database]``: a source pod on one node, a Ready target pod's IP and
 container port on another), so the policies are shown enforced on both sides of the link between
 nodes, for allowed and denied edges alike.
@@ -68,9 +69,18 @@ def check_isolation(ctx: CheckContext) -> list[CheckResult]:
     ]
     if reason:
         return results + [_result(edge, Status.SKIPPED, f"no traffic can flow: {reason}") for edge in edges]
-    across = _across_nodes(ctx, [edge for edge in edges if edge.source != OUTSIDE])
+    simulated = {tier.key: ctx.simulated_pods_reason(tier) for tier in targets}
+
+    def try_edge(edge: Edge) -> CheckResult:
+        why = simulated.get(edge.source) or simulated[edge.target.key]
+        if why:
+            return _result(edge, Status.SKIPPED, f"no traffic can be observed: {why}")
+        return _try_edge(ctx, edge)
+
+    real = [e for e in edges if e.source != OUTSIDE and not simulated.get(e.source) and not simulated[e.target.key]]
+    across = _across_nodes(ctx, real)
     with ThreadPoolExecutor(max_workers=len(edges) + len(across) or 1, thread_name_prefix="isolation") as pool:
-        service_edges = pool.map(lambda edge: _try_edge(ctx, edge), edges)
+        service_edges = pool.map(try_edge, edges)
         pod_edges = pool.map(lambda pair: _try_across(ctx, pair), across)
         results += [*service_edges, *pod_edges]
     return results

@@ -4,7 +4,9 @@ HTTP tiers answer a GET; other tiers (a database) accept a TCP connection. In th
 request comes from where the tier's clients are: a pod of a tier wired to it (which its
 NetworkPolicy admits), else (a tier nobody in the stack calls, like the frontend) the
 verification's probe pod. Each endpoint is retried until it answers or the settle timeout passes,
-so a check right after a rollout does not fail on a moment's lag.
+so a check right after a rollout does not fail on a moment's lag. Beside real nodes, a tier whose
+pods (or whose clients' pods) stand on simulated nodes is skipped with that reason: nothing there
+would answer, nor send.
 
 No packet goes to an address whose route leaves this machine (see :mod:`verify.network`);
 such a check is reported as skipped, with the reason, never as passed.
@@ -28,12 +30,25 @@ Attempt = Callable[[], tuple[Optional[bool], str]]
 
 def check_reachability(ctx: CheckContext, tier: TierExport) -> list[CheckResult]:
     """Reach each endpoint a client would use: in the cluster, on every node port, at the LB."""
+    reason = ctx.simulated_pods_reason(tier, *(client for client, _ in ctx.outputs.clients_of(tier)))
+    if reason:
+        return [skipped(tier, check, f"no traffic can be observed: {reason}") for check in _checks(ctx, tier)]
     results = [_in_cluster(ctx, tier, tier.urls.get("inCluster") or "")]
     if tier.node_port:
         results += _node_ports(ctx, tier, tier.node_port)
     if tier.service_type == "LoadBalancer":
         results.append(_load_balancer(ctx, tier))
     return results
+
+
+def _checks(ctx: CheckContext, tier: TierExport) -> list[str]:
+    """The names of the reachability checks of ``tier``, as :func:`check_reachability` reports them."""
+    checks = ["reach.inCluster"]
+    if tier.node_port:
+        checks += [f"reach.nodePort[{node['metadata']['name']}]" for node in ctx.cluster.nodes()]
+    if tier.service_type == "LoadBalancer":
+        checks.append("reach.loadBalancer")
+    return checks
 
 
 def _is_http(url: str) -> bool:
