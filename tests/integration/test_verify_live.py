@@ -14,7 +14,7 @@ from kubernetes import client
 from verify.cluster import LiveCluster
 from verify.network import http_get
 
-from .conftest import kubeconfig_path, node_addresses, wait_until
+from .conftest import kubeconfig_path, real_node_addresses, wait_until
 from .stacks import STACKS, Deployed, Deployments, kubectl, results_by_check, verify_outputs
 
 pytestmark = pytest.mark.integration
@@ -150,7 +150,7 @@ def test_a_service_edited_by_hand_fails_verification(
     set_node_port(namespace, "frontend", 31999)
     try:
         if real_traffic:  # kube-proxy moves the port moments later: verify once the old one is closed
-            address = next(iter(node_addresses(core).values()))
+            address = next(iter(real_node_addresses(core).values()))
             wait_until(f"{address}:{original} to close", lambda: not http_get(f"http://{address}:{original}/")[0], 60)
         status, report = verify_outputs("dev", deployed.outputs, deployments.work, timeout=SHORT, env=deployments.env())
         assert status == 1
