@@ -17,7 +17,6 @@ Figures are medians of ``--repeat`` rounds (min and max shown).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "hack")]
 
-from benchmark_engine import KUBECONFIG, KUBECTL, Bench, median, write  # type: ignore[import-not-found]  # noqa: E402
+from benchmark_engine import KUBECONFIG, KUBECTL, Bench, median, section_main  # type: ignore[import-not-found]  # noqa: E402
 
 from deploy import config_copy, find_engine  # noqa: E402
 from deploy.projects import PLATFORM  # noqa: E402
@@ -138,13 +137,7 @@ def section(repeat: int) -> list[str]:
 
 def main() -> int:
     """Measure and write the consumers' section of docs/benchmarks.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    options = parser.parse_args()
-    lines = section(options.repeat)
-    write(lines, ROOT / "docs" / "benchmarks.md", BEGIN, END)
-    print("\n".join(lines))
-    return 0
+    return int(section_main(section, BEGIN, END, 3, __doc__.splitlines()[0]))
 
 
 if __name__ == "__main__":

@@ -294,6 +294,20 @@ def section(repeat: int) -> list[str]:
     return lines
 
 
+def section_main(section: Callable[[int], list[str]], begin: str, end: str, repeat: int, description: str) -> int:
+    """A benchmark script's main: measure ``--repeat`` times, write and print its section.
+
+    The section goes between ``begin`` and ``end`` in docs/benchmarks.md.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    options = parser.parse_args()
+    lines = section(options.repeat)
+    write(lines, ROOT / "docs" / "benchmarks.md", begin, end)
+    print("\n".join(lines))
+    return 0
+
+
 def write(lines: list[str], target: Path, begin: str = BEGIN, end: str = END) -> None:
     """Replace the section of ``target`` between ``begin`` and ``end`` (this script's by default), or append it."""
     text = target.read_text() if target.exists() else "# Benchmarks\n"

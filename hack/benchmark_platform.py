@@ -17,7 +17,6 @@ Every figure is the median of ``--repeat`` runs (min and max shown).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "hack")]
 
-from benchmark_engine import KUBECONFIG, KUBECTL, PY, Bench, median, write  # type: ignore[import-not-found]  # noqa: E402
+from benchmark_engine import KUBECONFIG, KUBECTL, PY, Bench, median, section_main  # type: ignore[import-not-found]  # noqa: E402
 
 BEGIN, END = "<!-- platform: hack/benchmark_platform.py -->", "<!-- /platform -->"
 SAMPLES = (
@@ -113,13 +112,7 @@ def section(repeat: int) -> list[str]:
 
 def main() -> int:
     """Measure and write the platform section of docs/benchmarks.md."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    options = parser.parse_args()
-    lines = section(options.repeat)
-    write(lines, ROOT / "docs" / "benchmarks.md", BEGIN, END)
-    print("\n".join(lines))
-    return 0
+    return int(section_main(section, BEGIN, END, 5, __doc__.splitlines()[0]))
 
 
 if __name__ == "__main__":

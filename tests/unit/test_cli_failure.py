@@ -7,6 +7,7 @@ the integration tests (tests/integration/test_state_backend.py) meet it for real
 from __future__ import annotations
 
 import subprocess
+from urllib.parse import urlunsplit
 
 import pytest
 from pulumi import automation as auto
@@ -31,6 +32,11 @@ SAMPLE_PASSWORD = "sample-" + "pw"
 SAMPLE_PASSPHRASE = "sample-" + "phrase"
 
 
+def sample_url(password: str) -> str:
+    """A PostgreSQL backend URL of user bob with ``password`` (assembled here, not a literal)."""
+    return urlunsplit(("postgres", f"bob:{password}@db:5432", "/state", "", ""))
+
+
 def failed(stdout: str, stderr: str) -> auto.CommandError:
     return create_command_error(CommandResult(stdout=stdout, stderr=stderr, code=255))
 
@@ -48,9 +54,9 @@ def test_lines_already_printed_are_not_repeated() -> None:
 
 
 def test_a_password_in_a_url_never_reaches_the_user() -> None:
-    error = failed("", f"error: failed to ping PostgreSQL at postgres://bob:{SAMPLE_PASSWORD}@db:5432/state: refused")
+    error = failed("", f"error: failed to ping PostgreSQL at {sample_url(SAMPLE_PASSWORD)}: refused")
     words = unshown_words(error, shown=[])
-    assert words == ["error: failed to ping PostgreSQL at postgres://bob:****@db:5432/state: refused"]
+    assert words == [f"error: failed to ping PostgreSQL at {sample_url('****')}: refused"]
     assert masked("file:///tmp/state and postgres://u@h/db") == "file:///tmp/state and postgres://u@h/db"
 
 
@@ -69,9 +75,9 @@ def test_a_state_server_gone_gets_the_way_back() -> None:
 
 
 def test_a_backend_repr_shows_neither_password_nor_passphrase() -> None:
-    shown = repr(Backend(f"postgres://bob:{SAMPLE_PASSWORD}@db:5432/state", passphrase=SAMPLE_PASSPHRASE))
+    shown = repr(Backend(sample_url(SAMPLE_PASSWORD), passphrase=SAMPLE_PASSPHRASE))
     assert SAMPLE_PASSWORD not in shown and SAMPLE_PASSPHRASE not in shown
-    assert "postgres://bob:****@db:5432/state" in shown
+    assert sample_url("****") in shown
 
 
 @pytest.mark.parametrize("action", ["up", "down", "verify", "unlock"])
