@@ -17,6 +17,7 @@ import ipaddress
 import itertools
 import secrets
 import string
+import threading
 import uuid
 from typing import Any, Optional, TypeAlias, TypeVar
 
@@ -86,10 +87,17 @@ class ApiServerMocks(pulumi.runtime.Mocks):
         self.created: list[tuple[str, str]] = []
         #: (kind, object id) of every Kubernetes object created.
         self._objects: set[tuple[str, str]] = set()
+        #: The SDK calls ``new_resource`` from its registration threads at once; objects are
+        #: admitted one at a time (check, allocate, commit), as the API server's registry does.
+        self._admission = threading.Lock()
 
     # -- pulumi.runtime.Mocks -------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict[Any, Any]]:
-        """Return the id and state the provider would report after a create."""
+        """Return the id and state the provider would report after a create (one object at a time)."""
+        with self._admission:
+            return self._new_resource(args)
+
+    def _new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict[Any, Any]]:
         self.created.append((args.typ, args.name))
         if args.typ == STACK_REFERENCE_TYPE:
             name = str(args.resource_id or args.inputs.get("name"))

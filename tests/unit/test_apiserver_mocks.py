@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
@@ -75,3 +79,46 @@ def test_defaults_are_filled_like_the_api_server() -> None:
     assert deployment["spec"]["template"]["spec"]["dnsPolicy"] == "ClusterFirst"
     assert deployment["status"]["readyReplicas"] == 1
     assert service["metadata"]["uid"] != deployment["metadata"]["uid"]
+
+
+def test_services_created_from_many_threads_get_distinct_addresses_and_ports() -> None:
+    """The SDK calls ``new_resource`` from its registration threads at once; admission is one at a time.
+
+    Seen at 50 fleet apps: two threads inside the cluster-IP allocator's generator at once made the
+    gate fail with ``ValueError: generator already executing``.
+    """
+    mocks = ApiServerMocks()
+    threads, per_thread = 8, 150
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows at once
+    try:
+
+        def create(worker: int) -> list[tuple[str | None, dict[Any, Any]]]:
+            created = []
+            for index in range(per_thread):
+                name = f"s-{worker}-{index}"
+                kind = "LoadBalancer" if index % 6 == 0 else "NodePort"  # the pool holds 254 addresses
+                args = pulumi.runtime.MockResourceArgs(
+                    typ="kubernetes:core/v1:Service",
+                    name=name,
+                    inputs={"metadata": {"name": name}, "spec": {"type": kind, "ports": [{"port": 80}]}},
+                    provider="",
+                    resource_id="",
+                )
+                created.append(mocks.new_resource(args))
+            return created
+
+        with ThreadPoolExecutor(threads) as pool:
+            services = [state for batch in pool.map(create, range(threads)) for _, state in batch]
+    finally:
+        sys.setswitchinterval(previous)
+    cluster_ips = [service["spec"]["clusterIP"] for service in services]
+    node_ports = [service["spec"]["ports"][0]["nodePort"] for service in services]
+    lb_ips = [
+        service["status"]["loadBalancer"]["ingress"][0]["ip"]
+        for service in services
+        if service["status"]["loadBalancer"]
+    ]
+    assert len(services) == threads * per_thread
+    for values in (cluster_ips, node_ports, lb_ips):
+        assert len(set(values)) == len(values)
