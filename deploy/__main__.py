@@ -3,10 +3,11 @@
 - ``python -m deploy``: report the engine (exit 2 when a part is missing);
 - ``python -m deploy --path``: the PATH the engine runs with (for ``hack/stack.sh``), or the
   report of what is missing (exit 2);
-- ``python -m deploy up STACK [--project fleet]``: the policy-gated ``pulumi up`` of STACK (the
-  app's, or the fleet's: ``examples/fleet``), program inline (see :mod:`deploy.stack`); exit 1
-  when the gate refuses it (nothing deployed) or the ``up`` fails, after the CLI's own words and
-  the way out (a locked stack, a state backend gone);
+- ``python -m deploy up STACK [--project fleet] [--skip-checkpoints] [--adopt-existing]``: the
+  policy-gated ``pulumi up`` of STACK (the app's, or the fleet's: ``examples/fleet``), program
+  inline (see :mod:`deploy.stack`; the two flags: :mod:`deploy.up_options`); exit 1 when the gate
+  refuses it (nothing deployed) or the ``up`` fails, after the CLI's own words and the way out (a
+  locked stack, a state backend gone, objects that exist but the state lacks);
 - ``python -m deploy adopt-pending STACK``: make the state of STACK whole again after an
   interrupted ``up`` (:mod:`deploy.pending`; ``up`` does it first anyway);
 - ``python -m deploy migrate STACK --from URL``: move STACK from the backend at URL to
@@ -30,6 +31,7 @@ from .cli_failure import unshown_words, way_out
 from .engine import find_engine, main
 from .gate import OfflineGate, PolicyRefusedError
 from .projects import APP, PROJECTS, Project
+from .up_options import UpOptions, up_options
 
 if TYPE_CHECKING:
     from .stack import Backend
@@ -44,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--config-file", type=Path, help="the stack's config from this copy of its stack file")
     up.add_argument("--project", choices=sorted(PROJECTS), default=APP.name, help="the project (default threetier)")
     up.add_argument("--parallel", type=int, help="resource operations at once (pulumi up --parallel; CLI default 8)")
+    up.add_argument(
+        "--skip-checkpoints", action="store_true", help="write the state once, at the end (PULUMI_SKIP_CHECKPOINTS)"
+    )
+    up.add_argument(
+        "--adopt-existing",
+        action="store_true",
+        help="take over objects that already exist (PULUMI_K8S_UPSERT_EXISTING_OBJECTS): after a killed up",
+    )
     adopt = commands.add_parser("adopt-pending", help="adopt the pending creates of an interrupted up")
     adopt.add_argument("stack")
     migrate = commands.add_parser("migrate", help="move STACK from the backend at --from to $PULUMI_BACKEND_URL")
@@ -62,12 +72,22 @@ def _backend() -> Backend:
     )
 
 
-def _up(stack: str, config_file: Path | None = None, project: Project = APP, parallel: int | None = None) -> int:
+def _up(
+    stack: str,
+    config_file: Path | None = None,
+    project: Project = APP,
+    parallel: int | None = None,
+    flags: UpOptions | None = None,
+) -> int:
     try:
         grace_seconds()  # bad input stops here, before anything runs
+        options = up_options(os.environ, flags or UpOptions())
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
+    os.environ.update(options.environment())  # the CLI and the providers it starts inherit them
+    for notice in options.notices():
+        print(notice, flush=True)
     offline = OfflineGate(stack, config_file, project)  # first: it runs while the SDK loads and the engine starts
     engine = find_engine()
     if not engine.complete:
@@ -167,7 +187,15 @@ arguments = _parser().parse_args()
 if arguments.path:
     sys.exit(_path())
 if arguments.command == "up":
-    sys.exit(_up(arguments.stack, arguments.config_file, PROJECTS[arguments.project], arguments.parallel))
+    sys.exit(
+        _up(
+            arguments.stack,
+            arguments.config_file,
+            PROJECTS[arguments.project],
+            arguments.parallel,
+            UpOptions(arguments.skip_checkpoints, arguments.adopt_existing),
+        )
+    )
 if arguments.command == "adopt-pending":
     sys.exit(_adopt_pending(arguments.stack))
 if arguments.command == "migrate":

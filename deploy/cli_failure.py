@@ -4,7 +4,8 @@
 select``, ``stack import`` when pending creates are adopted, ``refresh``) run quietly: when one of
 them fails, :func:`unshown_words` gives what the CLI said that was not printed yet, and
 :func:`way_out` the next step for the failures a team meets (a stack locked by another ``up``, or
-by one that was killed; a state backend that stopped answering).
+by one that was killed; a state backend that stopped answering; objects that exist but the state
+lacks, after an interrupted ``up`` that kept no checkpoints).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Iterable
 LOCKED = "the stack is currently locked by"
 #: What lib/pq and the CLI say when the PostgreSQL state server does not answer.
 BACKEND_GONE = re.compile(r"failed to ping PostgreSQL|failed to save snapshot|connection refused|bad connection")
+#: The kubernetes provider refusing to create an object that exists (a create the state does not record).
+ALREADY_EXISTS = "already exists"
 _URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^:/@\s]*):[^@/\s]+@")
 
 
@@ -59,5 +62,13 @@ def way_out(stack: str, words: str, backend: str, *, backend_gone: bool = False)
             f"database. Next: `make state-up` (starts it again), `make state-unlock STACK={stack}{make_backend}` "
             f"(the lock this up could not remove), then `make up STACK={stack}{make_backend}` (adopts the "
             "objects the interrupted up created)."
+        )
+    if ALREADY_EXISTS in words:
+        return (
+            "objects of this program already exist in the cluster but not in the state of stack "
+            f"{stack}: an up that kept no checkpoints (SKIP_CHECKPOINTS=1) was interrupted after it created "
+            "them. Run the up again with ADOPT_EXISTING=1 (`make up ... ADOPT_EXISTING=1`, `make fleet-up ... "
+            "ADOPT_EXISTING=1`, or `python -m deploy up --adopt-existing`): the provider takes them over. If they "
+            "are not this stack's, remove them (or rename the stack's objects) instead."
         )
     return ""

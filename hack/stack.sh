@@ -128,8 +128,13 @@ require_simulated_nodes() { # the fleet's pods select the simulated nodes: witho
     || die "the cluster has no simulated nodes (threetier.dev/node=kwok) for the fleet's pods: make cluster-up KWOK_NODES=K (1-50) first, or make fleet-up KWOK_NODES=K"
 }
 
+check_up_options() { # SKIP_CHECKPOINTS / ADOPT_EXISTING (deploy/up_options.py): refused before anything runs
+  (cd "$REPO_ROOT" && "$PY" -m deploy.up_options) || exit 2
+}
+
 case "$ACTION" in
   up)
+    check_up_options
     require_engine
     cd "$REPO_ROOT"
     select_stack
@@ -201,6 +206,7 @@ case "$ACTION" in
     # shellcheck disable=SC2064
     trap "rm -rf '$scratch'" EXIT
     config=$(fleet_config "$scratch") # before anything: a bad APPS registers nothing
+    check_up_options
     require_engine
     cd "$REPO_ROOT"
     "$REPO_ROOT/hack/cluster-up.sh" # KWOK_NODES, when given, sets the simulated nodes

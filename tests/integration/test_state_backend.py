@@ -66,16 +66,16 @@ class TeamStack:
             **extra,
         }
 
-    def start_up(self, config: Path | None = None) -> subprocess.Popen[str]:
-        """``python -m deploy up`` (make up's engine step) in a process of its own."""
+    def start_up(self, config: Path | None = None, **extra: str) -> subprocess.Popen[str]:
+        """``python -m deploy up`` (make up's engine step) in a process of its own (``extra``: its environment)."""
         command = [PY, "-m", "deploy", "up", self.name, "--config-file", str(config or self.config)]
         return subprocess.Popen(
-            command, cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command, cwd=ROOT, env=self.env(**extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
 
-    def up(self, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def up(self, config: Path | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
         """An ``up`` to its end."""
-        return finish(self.start_up(config))
+        return finish(self.start_up(config, **extra))
 
     def make(self, *args: str, with_url: bool = True) -> subprocess.CompletedProcess[str]:
         """``make ARGS STACK=name``; ``with_url=False``: BACKEND=postgres builds the URL itself."""
@@ -381,6 +381,42 @@ def test_a_killed_cli_leaves_a_lock_that_names_itself_and_the_documented_recover
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
     staging.matches_the_cluster(api_client)
     staging.verifies()
+
+
+def test_a_killed_up_without_checkpoints_records_nothing_and_adopting_the_existing_objects_converges(
+    team: Team, apps: client.AppsV1Api, api_client: client.ApiClient
+) -> None:
+    """SKIP_CHECKPOINTS=1 (the engine writes the state once, at the end), the CLI killed midway.
+
+    The state keeps nothing of what the up created (no pending create to adopt): after the lock is
+    cleared the next up meets objects that exist and says the way out; ADOPT_EXISTING=1 converges.
+    """
+    staging = team.stack("staging", "nockpt")
+    before = [r["urn"] for r in staging.state()["deployment"].get("resources", [])]
+    process = staging.start_up(THREETIER_SKIP_CHECKPOINTS="1")
+    wait_for_deployments(staging, process, apps)
+    (cli,) = wait_until("the pulumi CLI under the up", lambda: cli_children_of(process.pid, staging.engine), 10)
+    os.kill(cli, signal.SIGKILL)
+    killed = finish(process)
+    assert "the state is written once, at the end" in killed.stdout
+
+    unlocked = staging.make("state-unlock", "BACKEND=postgres", with_url=False)
+    assert unlocked.returncode == 0, unlocked.stdout[-2000:] + unlocked.stderr[-2000:]
+    assert [r["urn"] for r in staging.state()["deployment"].get("resources", [])] == before  # nothing recorded
+    assert len(apps.list_namespaced_deployment(staging.namespace).items) >= 1  # yet objects exist
+
+    refused = staging.up()
+    assert refused.returncode != 0
+    assert "already exist in the cluster but not in the state" in refused.stderr, refused.stderr[-3000:]
+    assert "ADOPT_EXISTING=1" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    adopted = staging.up(THREETIER_ADOPT_EXISTING="1")
+    assert adopted.returncode == 0, adopted.stdout[-3000:] + adopted.stderr[-3000:]
+    assert "adopting existing objects" in adopted.stdout
+    staging.matches_the_cluster(api_client)
+    staging.verifies()
+    assert staging.up().returncode == 0  # and from now on a plain up (checkpoints on) keeps it
 
 
 def cli_children_of(pid: int, engine: Engine) -> list[int]:

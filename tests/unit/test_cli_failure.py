@@ -74,6 +74,17 @@ def test_a_state_server_gone_gets_the_way_back() -> None:
     assert way_out("staging", "error: resource failed", "postgres") == ""
 
 
+def test_objects_the_state_lacks_get_the_way_to_adopt_them() -> None:
+    words = (
+        'error: resource "urn:pulumi:staging::threetier::kubernetes:apps/v1:Deployment::backend" was not successful: '
+        'deployments.apps "backend" already exists'
+    )
+    advice = way_out("staging", words, "postgres")
+    assert "ADOPT_EXISTING=1" in advice and "--adopt-existing" in advice
+    assert "SKIP_CHECKPOINTS=1" in advice
+    assert "already exists" not in way_out("staging", "error: resource failed", "local")
+
+
 def test_a_backend_repr_shows_neither_password_nor_passphrase() -> None:
     shown = repr(Backend(sample_url(SAMPLE_PASSWORD), passphrase=SAMPLE_PASSPHRASE))
     assert SAMPLE_PASSWORD not in shown and SAMPLE_PASSPHRASE not in shown
