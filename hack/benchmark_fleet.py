@@ -1,29 +1,36 @@
 """Measure the fleet (examples/fleet) through the engine against kubectl and write its section of docs/benchmarks.md.
 
     nice -n 10 .venv/bin/python hack/benchmark_fleet.py [--apps 1,10,50,100] [--repeat 3] [--repeat-large 3]
-        [--parallel P] [--samples build/fleet-samples.json] [--tabulate]
+        [--parallel P] [--engine-env KEY=VALUE ...] [--samples build/fleet-samples.json]
+        [--tabulate] [--compare OTHER-SAMPLES.json]
+    .venv/bin/python hack/benchmark_fleet.py --investigate KEY=VALUE ... --samples FILE   # the engine alone
 
 Needs a cluster with simulated nodes (`make cluster-up KWOK_NODES=3`: the fleet's pods land there)
 and the engine (`python -m deploy`); no fleet namespace may exist. For each N, each round:
 - the baseline: the fleet's rendered manifests (`make fleet-render APPS=N`, a fresh password in
   each Secret) through `kubectl apply --server-side`, then `kubectl wait --for=condition=Available`
   on every Deployment; then `kubectl delete namespace --wait` of the N namespaces;
+- the offline gate alone (`python -m offline.policy_check` over the fleet);
 - `make fleet-up`'s engine step (`python -m deploy up kwok --project fleet`: the offline policy
   gate beside the engine's start, the program inline held until it passed, `pulumi up
-  --skip-preview` with the pack and `policy/config/standalone.json`) into a fresh file backend:
-  the first up, a no-op up, an up changing one app's backend replicas (`fleet:overrides`), then
-  `pulumi destroy`; the peak resident memory of each part of the engine meanwhile (sampled every
-  0.2 s from /proc: the CLI, the kubernetes provider, the program's process, the policy pack with
-  its language host, the offline gate), and what the gate cost (its line in the up's output);
-- the offline gate alone (`python -m offline.policy_check` over the fleet).
+  --skip-preview` with the pack and `policy/config/standalone.json`) into a fresh file backend,
+  with ``--engine-env`` added to its environment (e.g. `PULUMI_SKIP_CHECKPOINTS=true`, what
+  `make fleet-up SKIP_CHECKPOINTS=1` sets): the first up, a no-op up, an up changing one app's
+  backend replicas (`fleet:overrides`), then `pulumi destroy`. Meanwhile, sampled every 0.2 s
+  from /proc: the peak resident memory of each part of the engine (the CLI, the kubernetes
+  provider, the program's process, the policy pack with its language host, the offline gate) and
+  of all of them at one moment, what the CLI wrote, the CPU seconds of each part per up; and what
+  the gate cost (its line in the up's output).
 Rounds above 10 apps repeat ``--repeat-large`` times (the others ``--repeat``); every figure is the
-median (min-max). Samples are saved (``--samples``) and can be tabulated again (``--tabulate``).
+median (min-max). Samples are saved (``--samples``) and can be tabulated again (``--tabulate``);
+``--compare`` shows another run's engine figures (other settings) beside, with its goals.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import statistics
@@ -61,6 +68,7 @@ ROLES = {
     "other": "other plugins",
 }
 Samples = dict[str, dict[str, list[float]]]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def role(command: str) -> str:
@@ -109,6 +117,15 @@ def written_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time ``pid`` has used so far (user + system), in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def rss_mib(pid: int) -> float:
     """Resident memory of ``pid`` in MiB (0 when it is gone)."""
     try:
@@ -122,10 +139,17 @@ def rss_mib(pid: int) -> float:
 
 @contextmanager
 def peak_memory(root: Callable[[], int | None]) -> Iterator[dict[str, float]]:
-    """The peak summed RSS (MiB) of each role in ``root()``'s process tree, sampled every 0.2 s."""
+    """The peak summed RSS (MiB) of each role in ``root()``'s process tree, sampled every 0.2 s.
+
+    Also, under ``cpu:<role>``: the CPU seconds each role's processes used (as last sampled: a
+    process's last 0.2 s can be missed).
+    """
     peaks = dict.fromkeys(ROLES, 0.0)
+    cpu: dict[int, tuple[str, float]] = {}
     #: Not a role: the most the CLI had written at a sample (its checkpoints go to the backend through it).
     peaks["cli-written"] = 0.0
+    #: Not a role: the most all the parts held at one sample (the parts peak at different times).
+    peaks["together"] = 0.0
     done = threading.Event()
 
     def sample() -> None:
@@ -139,11 +163,17 @@ def peak_memory(root: Callable[[], int | None]) -> Iterator[dict[str, float]]:
                     command = Path(f"/proc/{member}/cmdline").read_text()
                 except OSError:
                     continue
+                if not command:  # an ended process not yet waited for (a zombie): its last role stays
+                    if member in cpu:
+                        cpu[member] = (cpu[member][0], max(cpu_seconds(member), cpu[member][1]))
+                    continue
                 now[role(command)] += rss_mib(member)
+                cpu[member] = (role(command), max(cpu_seconds(member), cpu.get(member, ("", 0.0))[1]))
                 if role(command) == "cli":
                     peaks["cli-written"] = max(peaks["cli-written"], written_mib(member))
             for name, value in now.items():
                 peaks[name] = max(peaks[name], value)
+            peaks["together"] = max(peaks["together"], sum(now.values()))
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -152,6 +182,8 @@ def peak_memory(root: Callable[[], int | None]) -> Iterator[dict[str, float]]:
     finally:
         done.set()
         thread.join()
+        for name in ROLES:
+            peaks[f"cpu:{name}"] = sum(seconds for part, seconds in cpu.values() if part == name)
 
 
 class Recorded(dict[str, list[float]]):
@@ -190,6 +222,16 @@ class Bench:
         """``kubectl ARGS`` against the cluster, timed."""
         return self.run([str(KUBECTL), "--kubeconfig", str(KUBECONFIG), *args])[0]
 
+    def cluster(self) -> str:
+        """The cluster's nodes, as the section describes them (``2 real nodes, 3 simulated (kwok)``)."""
+        listed = subprocess.run(
+            [str(KUBECTL), "--kubeconfig", str(KUBECONFIG), "get", "nodes", "-o",
+             "jsonpath={range .items[*]}{.metadata.annotations.kwok\\.x-k8s\\.io/node}{'\\n'}{end}"],
+            capture_output=True, text=True, check=True,
+        ).stdout.splitlines()  # fmt: skip
+        simulated = sum(1 for line in listed if line == "fake")
+        return f"{len(listed) - simulated} real node(s), {simulated} simulated (kwok)"
+
     def namespaces(self) -> list[str]:
         """The fleet's namespaces that exist."""
         listed = subprocess.run(
@@ -224,8 +266,14 @@ class Bench:
         samples.add("kubectl", time.perf_counter() - start)
         samples.add("ns-delete", self.kubectl("delete", "namespace", *self.namespaces(), "--wait=true"))
 
-    def up(self, config: Path, backend: str, peaks: dict[str, float] | None = None) -> tuple[float, str]:
-        """``python -m deploy up kwok --project fleet``: (seconds, output); the peak memory into ``peaks``."""
+    def up(
+        self, config: Path, backend: str, peaks: dict[str, float] | None = None, cpu: dict[str, float] | None = None
+    ) -> tuple[float, str]:
+        """``python -m deploy up kwok --project fleet``: (seconds, output).
+
+        The peak memory into ``peaks`` (the most of each figure over the ups given it), the CPU
+        seconds of each part into ``cpu``.
+        """
         command = [PY, "-m", "deploy", "up", STACK, "--project", "fleet", "--config-file", str(config)]
         if self.parallel is not None:
             command += ["--parallel", str(self.parallel)]
@@ -241,11 +289,19 @@ class Bench:
             raise SystemExit(f"{' '.join(command)} failed:\n{output[-4000:]}")
         if peaks is not None:
             for name, value in peak.items():
-                peaks[name] = max(peaks.get(name, 0.0), value)
+                if not name.startswith("cpu:"):
+                    peaks[name] = max(peaks.get(name, 0.0), value)
+        if cpu is not None:
+            cpu.update({name.removeprefix("cpu:"): value for name, value in peak.items() if name.startswith("cpu:")})
         return seconds, output
 
-    def engine_round(self, apps: int, samples: Recorded, memory: dict[str, list[float]]) -> None:
-        """First up, no-op up, one app's replicas changed, destroy; into a fresh file backend."""
+    def engine_round(
+        self, apps: int, samples: Recorded, memory: dict[str, list[float]], cpu: dict[str, dict[str, list[float]]]
+    ) -> None:
+        """First up, no-op up, one app's replicas changed, destroy; into a fresh file backend.
+
+        ``cpu``: per up (first, noop, change), the CPU seconds of each part of the engine.
+        """
         state = self.work / f"state-{secrets.token_hex(4)}"
         state.mkdir()
         backend = f"file://{state}"
@@ -256,16 +312,36 @@ class Bench:
             {"fleet:apps": apps, "fleet:overrides": {"fleet-000": {"backend": {"replicas": 2}}}},
             FLEET,
         )
+        samples.add(
+            "gate-alone",
+            self.run(
+                [
+                    PY,
+                    "-m",
+                    "offline.policy_check",
+                    "--stack",
+                    STACK,
+                    *FLEET.gate_args(STACK),
+                    "--stack-config",
+                    str(config),
+                ]
+            )[0],
+        )
         peaks: dict[str, float] = {}
-        seconds, output = self.up(config, backend, peaks)
+        used: dict[str, dict[str, float]] = {"first": {}, "noop": {}, "change": {}}
+        seconds, output = self.up(config, backend, peaks, used["first"])
         samples.add("first", seconds)
         gate = re.search(rf"{GATE_LINE} ([0-9.]+) s; the program waited ([0-9.]+) s", output)
         if gate is None:
             raise SystemExit(f"no '{GATE_LINE}' line in the up's output:\n{output[-2000:]}")
         samples.add("gate", float(gate.group(1)))
         samples.add("waited", float(gate.group(2)))
-        samples.add("noop", self.up(config, backend, peaks)[0])
-        samples.add("change", self.up(changed, backend, peaks)[0])
+        samples.add("noop", self.up(config, backend, peaks, used["noop"])[0])
+        samples.add("change", self.up(changed, backend, peaks, used["change"])[0])
+        for operation, parts in used.items():
+            for name, value in parts.items():
+                cpu.setdefault(operation, {}).setdefault(name, []).append(value)
+            print(f"N={apps} CPU s {operation}: " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()), flush=True)
         for name, value in peaks.items():
             memory.setdefault(name, []).append(value)
         print(f"N={apps} MiB: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in memory.items()), flush=True)
@@ -290,28 +366,44 @@ def measure(
     ``baseline``: False skips kubectl's rounds (an investigation of the engine alone).
     """
     result: dict[str, Any] = {
-        "seconds": {}, "memory": {}, "parallel": parallel, "env": extra_env or {}, "date": time.strftime("%Y-%m-%d"),
+        "seconds": {}, "memory": {}, "cpu": {}, "parallel": parallel, "env": extra_env or {},
+        "date": time.strftime("%Y-%m-%d"),
     }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="threetier-bench-fleet-") as scratch:
         bench = Bench(Path(scratch), parallel, extra_env)
         if bench.namespaces():
             raise SystemExit(f"{', '.join(bench.namespaces())} exist: make fleet-down (or delete them) first")
+        result["cluster"] = bench.cluster()
         for apps in apps_list:
             seconds = Recorded(apps)
             memory: dict[str, list[float]] = {}
+            cpu: dict[str, dict[str, list[float]]] = {}
             for _ in range(repeat if apps <= 10 else repeat_large):
                 if baseline:
                     bench.kubectl_round(apps, seconds)
-                bench.engine_round(apps, seconds, memory)
+                bench.engine_round(apps, seconds, memory, cpu)
             result["seconds"][str(apps)] = seconds
             result["memory"][str(apps)] = memory
+            result["cpu"][str(apps)] = cpu
     return result
 
 
-def from_log(text: str, parallel: int | None, date: str) -> dict[str, Any]:
-    """Samples rebuilt from the per-round lines a run printed (``N=10: kubectl 9.7, ...``, ``N=10 MiB: ...``)."""
-    result: dict[str, Any] = {"seconds": {}, "memory": {}, "parallel": parallel, "env": {}, "date": date}
+def from_log(text: str, parallel: int | None, date: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Samples rebuilt from the per-round lines a run printed (``N=10: kubectl 9.7``, ``N=10 MiB: ...``, CPU).
+
+    ``parallel`` and ``env``: the settings that run had (its lines do not say).
+    """
+    result: dict[str, Any] = {
+        "seconds": {}, "memory": {}, "cpu": {}, "parallel": parallel, "env": env or {}, "date": date,
+    }  # fmt: skip
     for line in text.splitlines():
+        used = re.match(r"N=(\d+) CPU s (\w+): (.*)$", line)
+        if used is not None:
+            parts = result["cpu"].setdefault(used.group(1), {}).setdefault(used.group(2), {})
+            for item in used.group(3).split(", "):
+                key, value = item.rsplit(" ", 1)
+                parts.setdefault(key, []).append(float(value))
+            continue
         found = re.match(r"N=(\d+)( MiB)?: (.*)$", line)
         if found is None:
             continue
@@ -367,7 +459,7 @@ def goals(seconds: Samples, memory: dict[str, dict[str, list[float]]]) -> list[t
              None if value is None else value <= limit)
         )  # fmt: skip
     peaks = memory.get("100")
-    total = sum(med(values) for name, values in peaks.items() if name in ROLES) if peaks else None
+    total = total_memory(peaks) if peaks else None
     rows.append(
         ("the whole engine's peak memory at N = 100 ≤ 1.5 GiB", f"{total:.0f} MiB" if total else "-",
          None if total is None else total <= 1536)
@@ -408,20 +500,92 @@ def plot(seconds: Samples, target: Path) -> None:
     figure.savefig(target, pil_kwargs={"optimize": True})
 
 
-def section(result: dict[str, Any]) -> list[str]:
-    """Markdown lines of the fleet section."""
+def settings(result: dict[str, Any]) -> str:
+    """The engine's settings of a run: ``--parallel P`` and the environment it added (``PULUMI_...=...``)."""
+    parallel = result.get("parallel") or "8 (the CLI's default)"
+    added = ", ".join(f"`{key}={value}`" for key, value in sorted(result.get("env", {}).items()))
+    return f"`--parallel {parallel}`" + (f", {added}" if added else ", every other setting the CLI's default")
+
+
+def total_memory(peaks: dict[str, list[float]]) -> float:
+    """The whole engine's peak (MiB): what all its parts held at one moment (median of the rounds).
+
+    Samples without that figure (before it was sampled): every part's own peak, summed (more than
+    the engine ever held at once: the gate has ended before the CLI holds the most).
+    """
+    if peaks.get("together"):
+        return med(peaks["together"])
+    return sum(med(values) for name, values in peaks.items() if name in ROLES)
+
+
+def comparison(result: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """Markdown lines: the engine's figures of ``result`` beside those of ``other`` (another setting)."""
+    lines = [
+        "",
+        "The same engine rounds with other settings (engine only; runs per N in brackets):",
+        "",
+        "| N | settings | first up | no-op up | one app changed | destroy | CLI peak MiB | engine peak MiB "
+        "| written by the CLI |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n in sorted({int(n) for n in result["seconds"]} | {int(n) for n in other["seconds"]}):
+        for run in (result, other):
+            s, m = run["seconds"].get(str(n)), run["memory"].get(str(n))
+            if not s or not s.get("first"):
+                continue
+            written = f"{med(m['cli-written']):.0f} MiB" if m and m.get("cli-written") else "-"
+            peaks = f"{med(m['cli']):.0f} | {total_memory(m):.0f}" if m else "- | -"
+            lines.append(
+                f"| {n} [{len(s['first'])}] | {settings(run)} | {cell(s['first'])} | {cell(s['noop'])} | "
+                f"{cell(s['change'])} | {cell(s['destroy'])} | {peaks} | {written} |"
+            )
+    return lines
+
+
+def with_baseline(engine_only: Samples, measured: Samples) -> Samples:
+    """``engine_only``'s figures, with ``measured``'s kubectl rounds where it has none (an engine-only run)."""
+    merged: Samples = {}
+    for n, figures in engine_only.items():
+        merged[n] = dict(figures)
+        if not figures.get("kubectl") and measured.get(n, {}).get("kubectl"):
+            merged[n]["kubectl"] = measured[n]["kubectl"]
+    return merged
+
+
+def cpu_table(cpu: dict[str, dict[str, dict[str, list[float]]]]) -> list[str]:
+    """Markdown lines: CPU seconds of each part of the engine per up (none without such samples)."""
+    if not cpu:
+        return []
+    lines = [
+        "",
+        "CPU seconds each part used during the up (median; the machine has 2 cores, so an up of t seconds has at "
+        "most 2t to give):",
+        "",
+        "| N | up | " + " | ".join(ROLES.values()) + " | all |",
+        "| --- | --- | " + " | ".join("---" for _ in ROLES) + " | --- |",
+    ]
+    for n in sorted(cpu, key=int):
+        for operation, parts in cpu[n].items():
+            values = [med(parts.get(name, [0.0])) for name in ROLES]
+            lines.append(
+                f"| {n} | {operation} | " + " | ".join(f"{value:.1f}" for value in values) + f" | {sum(values):.1f} |"
+            )
+    return lines
+
+
+def section(result: dict[str, Any], other: dict[str, Any] | None = None) -> list[str]:
+    """Markdown lines of the fleet section (``other``: a run with other settings, shown beside)."""
     seconds: Samples = result["seconds"]
     memory: dict[str, dict[str, list[float]]] = result["memory"]
     apps = sorted(int(n) for n in seconds)
-    parallel = result.get("parallel") or "8 (the CLI's default)"
+    cluster = result.get("cluster", "a kwok-only control plane")
     lines = [
         BEGIN,
         "## The fleet through the engine: N apps against kubectl (issue #24)",
         "",
-        f"Measured by `hack/benchmark_fleet.py` on {result['date']} on a **kwok-only control plane** (the fleet's "
-        "pods all sit on simulated nodes: no container runs, so both sides wait for the API server, the "
-        f"controllers and kwok, not for images or processes), 2 cores, `--parallel {parallel}`; "
-        "runs per N in brackets; median (min-max).",
+        f"Measured by `hack/benchmark_fleet.py` on {result['date']}; cluster: {cluster}; the fleet's pods all sit "
+        "on simulated nodes: no container runs, so both sides wait for the API server, the controllers and kwok, "
+        f"not for images or processes; 2 cores; engine: {settings(result)}; runs per N in brackets; median (min-max).",
         "",
         "| N (Kubernetes objects) | kubectl apply --server-side + wait Available | first up | no-op up | one app's "
         "replicas changed | destroy | `kubectl delete namespace` | offline gate (alone / in the up / the program "
@@ -447,8 +611,9 @@ def section(result: dict[str, Any]) -> list[str]:
         "",
         "Peak resident memory during the ups (MiB, the median round's peak; each part summed over its processes):",
         "",
-        "| N | " + " | ".join(ROLES.values()) + " | total | written by the CLI (checkpoints...) |",
-        "| --- | " + " | ".join("---" for _ in ROLES) + " | --- | --- |",
+        "| N | " + " | ".join(ROLES.values()) + " | the parts' peaks summed | all parts at one moment "
+        "| written by the CLI (checkpoints...) |",
+        "| --- | " + " | ".join("---" for _ in ROLES) + " | --- | --- | --- |",
     ]
     for n in apps:
         if str(n) not in memory:
@@ -456,13 +621,32 @@ def section(result: dict[str, Any]) -> list[str]:
         peaks = memory[str(n)]
         values = [med(peaks.get(name, [0.0])) for name in ROLES]
         written = f"{med(peaks['cli-written']):.0f} MiB" if peaks.get("cli-written") else "-"
+        together = f"{med(peaks['together']):.0f}" if peaks.get("together") else "-"
         lines.append(
-            f"| {n} | " + " | ".join(f"{value:.0f}" for value in values) + f" | {sum(values):.0f} | {written} |"
+            f"| {n} | "
+            + " | ".join(f"{value:.0f}" for value in values)
+            + f" | {sum(values):.0f} | {together} | {written} |"
         )
-    lines += ["", "| goal | measured | met |", "| --- | --- | --- |"]
-    for goal, measured, met in goals(seconds, memory):
-        verdict = "not measured" if met is None else ("met" if met else "**not met**")
-        lines.append(f"| {goal} | {measured} | {verdict} |")
+    lines += cpu_table(result.get("cpu", {}))
+    if other is not None:
+        lines += comparison(result, other)
+    verdicts = [goals(seconds, memory)] + (
+        [goals(with_baseline(other["seconds"], seconds), other["memory"])] if other else []
+    )
+    header = "| goal | measured | met |" + (
+        " other settings (kubectl from this run): measured | met |" if other else ""
+    )
+    lines += ["", header, "| --- | --- | --- |" + (" --- | --- |" if other else "")]
+
+    def verdict(met: bool | None) -> str:
+        return "not measured" if met is None else ("met" if met else "**not met**")
+
+    for index, (goal, measured, met) in enumerate(verdicts[0]):
+        row = f"| {goal} | {measured} | {verdict(met)} |"
+        if other:
+            _, measured_other, met_other = verdicts[1][index]
+            row += f" {measured_other} | {verdict(met_other)} |"
+        lines.append(row)
     lines += ["", f"![seconds against N, and the first up over kubectl]({PLOT.name})", "", END]
     return lines
 
@@ -486,6 +670,14 @@ def main() -> int:
         default=None,
         help="the engine alone (no kubectl rounds) with this added to its environment; samples only, no docs",
     )
+    parser.add_argument(
+        "--engine-env",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="added to the engine's environment in a full run (recorded with the samples)",
+    )
+    parser.add_argument("--compare", type=Path, help="samples of a run with other settings, shown beside")
     options = parser.parse_args()
     apps = [int(item) for item in options.apps.split(",")]
     if options.investigate is not None:
@@ -498,15 +690,17 @@ def main() -> int:
         return 0
     if options.from_log is not None:
         stamp = time.strftime("%Y-%m-%d", time.localtime(options.from_log.stat().st_mtime))
-        result = from_log(options.from_log.read_text(), options.parallel, stamp)
+        extra = dict(item.split("=", 1) for item in options.engine_env if "=" in item)
+        result = from_log(options.from_log.read_text(), options.parallel, stamp, extra)
     elif options.tabulate:
         result = json.loads(options.samples.read_text())
     else:
-        result = measure(apps, options.repeat, options.repeat_large, options.parallel)
+        extra = dict(item.split("=", 1) for item in options.engine_env if "=" in item)
+        result = measure(apps, options.repeat, options.repeat_large, options.parallel, extra)
         options.samples.parent.mkdir(parents=True, exist_ok=True)
         options.samples.write_text(json.dumps(result, indent=1))
     plot(result["seconds"], PLOT)
-    lines = section(result)
+    lines = section(result, json.loads(options.compare.read_text()) if options.compare else None)
     write(lines, ROOT / "docs" / "benchmarks.md", BEGIN, END)
     print("\n".join(lines))
     return 0
