@@ -633,6 +633,8 @@ def section(result: dict[str, Any], other: dict[str, Any] | None = None) -> list
     verdicts = [goals(seconds, memory)] + (
         [goals(with_baseline(other["seconds"], seconds), other["memory"])] if other else []
     )
+    if other and all(met is None for _, _, met in verdicts[1]):
+        other = None  # the other run measured none of the goals' figures: no column of "not measured"
     header = "| goal | measured | met |" + (
         " other settings (kubectl from this run): measured | met |" if other else ""
     )
@@ -692,11 +694,13 @@ def main() -> int:
         stamp = time.strftime("%Y-%m-%d", time.localtime(options.from_log.stat().st_mtime))
         extra = dict(item.split("=", 1) for item in options.engine_env if "=" in item)
         result = from_log(options.from_log.read_text(), options.parallel, stamp, extra)
+        result["cluster"] = Bench(ROOT, None).cluster()  # the cluster it ran on is the one here, still
     elif options.tabulate:
         result = json.loads(options.samples.read_text())
     else:
         extra = dict(item.split("=", 1) for item in options.engine_env if "=" in item)
         result = measure(apps, options.repeat, options.repeat_large, options.parallel, extra)
+    if not options.tabulate:
         options.samples.parent.mkdir(parents=True, exist_ok=True)
         options.samples.write_text(json.dumps(result, indent=1))
     plot(result["seconds"], PLOT)
