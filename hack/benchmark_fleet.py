@@ -653,6 +653,11 @@ def section(result: dict[str, Any], other: dict[str, Any] | None = None) -> list
     return lines
 
 
+def key_values(items: list[str]) -> dict[str, str]:
+    """``["KEY=VALUE", ...]`` as a dict (an item without ``=`` adds nothing: ``--investigate NONE``)."""
+    return dict(item.split("=", 1) for item in items if "=" in item)
+
+
 def main() -> int:
     """Measure (or tabulate saved samples) and write the fleet section of docs/benchmarks.md and its plot."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -683,7 +688,7 @@ def main() -> int:
     options = parser.parse_args()
     apps = [int(item) for item in options.apps.split(",")]
     if options.investigate is not None:
-        extra = dict(item.split("=", 1) for item in options.investigate if "=" in item)
+        extra = key_values(options.investigate)
         result = measure(apps, options.repeat, options.repeat_large, options.parallel, extra, baseline=False)
         options.samples.parent.mkdir(parents=True, exist_ok=True)
         options.samples.write_text(json.dumps(result, indent=1))
@@ -692,13 +697,13 @@ def main() -> int:
         return 0
     if options.from_log is not None:
         stamp = time.strftime("%Y-%m-%d", time.localtime(options.from_log.stat().st_mtime))
-        extra = dict(item.split("=", 1) for item in options.engine_env if "=" in item)
+        extra = key_values(options.engine_env)
         result = from_log(options.from_log.read_text(), options.parallel, stamp, extra)
         result["cluster"] = Bench(ROOT, None).cluster()  # the cluster it ran on is the one here, still
     elif options.tabulate:
         result = json.loads(options.samples.read_text())
     else:
-        extra = dict(item.split("=", 1) for item in options.engine_env if "=" in item)
+        extra = key_values(options.engine_env)
         result = measure(apps, options.repeat, options.repeat_large, options.parallel, extra)
     if not options.tabulate:
         options.samples.parent.mkdir(parents=True, exist_ok=True)

@@ -70,11 +70,20 @@ def internal_ip(node: Obj) -> Optional[str]:
     return None
 
 
+def _ready_condition(obj: Obj) -> bool:
+    """The object's (a node's, a pod's) condition Ready is True."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def node_is_ready(node: Obj) -> bool:
+    """The node's Ready condition is True."""
+    return _ready_condition(node)
+
+
 def pod_is_ready(pod: Obj) -> bool:
     """Running with condition Ready=True."""
-    status = pod.get("status") or {}
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-    return status.get("phase") == "Running" and ready
+    return (pod.get("status") or {}).get("phase") == "Running" and _ready_condition(pod)
 
 
 class LiveCluster:

@@ -77,10 +77,12 @@ class NodeScenario:
 
 
 def node_ready(node: client.V1Node) -> bool:
+    """The node's Ready condition is True."""
     return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
 
 
 def real_nodes(core: client.CoreV1Api) -> list[client.V1Node]:
+    """The cluster's real nodes (make cluster-up's, label threetier.dev/node=real), Ready or not."""
     return list(core.list_node(label_selector=REAL_NODE_SELECTOR).items)
 
 

@@ -21,13 +21,11 @@ from kubernetes import client
 from components.scheduling import Scheduling
 
 from .conftest import TOOLCHAIN, restricted_pod_spec, wait_until
-from .node_steps import KUBECTL
+from .node_steps import KUBECTL, node_ready, real_nodes
 from .stacks import kubectl
 from .test_cluster_smoke import ready_pod_ip
 
 pytestmark = pytest.mark.integration
-
-REAL_NODE_SELECTOR = "threetier.dev/node=real"
 
 
 @pytest.fixture
@@ -36,12 +34,7 @@ def two_nodes(core: client.CoreV1Api, real_traffic: bool) -> list[str]:
     asked = int((TOOLCHAIN / "nodes").read_text()) if (TOOLCHAIN / "nodes").exists() else 1
     if not real_traffic or asked < 2:
         pytest.skip(f"needs two real nodes; make cluster-up was asked for {asked if real_traffic else 0}")
-    nodes = core.list_node(label_selector=REAL_NODE_SELECTOR).items
-    ready = sorted(
-        str(n.metadata.name)
-        for n in nodes
-        if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)
-    )
+    ready = sorted(str(node.metadata.name) for node in real_nodes(core) if node_ready(node))
     assert len(ready) >= 2, f"make cluster-up asked for {asked} real nodes; Ready: {ready}"
     return ready
 

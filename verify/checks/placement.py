@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from ..cluster import Obj, pod_is_ready
+from ..cluster import Obj, node_is_ready, pod_is_ready
 from ..context import CheckContext, result, skipped
 from ..model import CheckResult, TierExport
 from ..retry import eventually
@@ -77,8 +77,7 @@ def usable_nodes(nodes: list[Obj], pod_spec: Mapping[str, Any]) -> tuple[list[st
 
 
 def _why_unusable(node: Obj, pod_spec: Mapping[str, Any]) -> Optional[str]:
-    status = node.get("status") or {}
-    if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []):
+    if not node_is_ready(node):
         return "not Ready"
     node_spec = node.get("spec") or {}
     if node_spec.get("unschedulable"):

@@ -14,12 +14,12 @@ such a check is reported as skipped, with the reason, never as passed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Optional
+from typing import Optional
 from urllib.parse import urlsplit
 
-from ..cluster import internal_ip, is_simulated
+from ..cluster import internal_ip, is_simulated, node_is_ready
 from ..context import CheckContext, result, running_pod, skipped
 from ..model import CheckResult, TierExport
 from ..network import http_get, route_decision, tcp_connect
@@ -151,9 +151,3 @@ def _load_balancer(ctx: CheckContext, tier: TierExport) -> CheckResult:
         return skipped(tier, "reach.loadBalancer", route.reason)
     ok, detail = _until_reached(ctx, partial(_reach, tier, address, tier.port))
     return result(tier, "reach.loadBalancer", bool(ok), detail)
-
-
-def node_is_ready(node: Mapping[str, Any]) -> bool:
-    """The node's Ready condition is True."""
-    conditions = (node.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
