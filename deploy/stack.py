@@ -32,6 +32,8 @@ import yaml
 from pulumi import automation as auto
 from semver import VersionInfo
 
+from components.settle import settle_outputs_at_end
+
 from .cli_failure import masked
 from .engine import ROOT, Engine, required_cli_version
 from .gate import OfflineGate, PolicyRefusedError
@@ -297,7 +299,10 @@ class ProjectStack:
 
 
 def gated_program(gate: Optional[OfflineGate], project: Project = APP) -> Callable[[], None]:
-    """The project's program, inline, registering nothing before ``gate`` (if any) has passed."""
+    """The project's program, inline, registering nothing before ``gate`` (if any) has passed.
+
+    Like each ``__main__.py``, it waits for its own outputs at the end (:mod:`components.settle`).
+    """
     run = project.load_program()
 
     def program() -> None:
@@ -307,6 +312,7 @@ def gated_program(gate: Optional[OfflineGate], project: Project = APP) -> Callab
             line = f"{GATE_LINE} {gate.seconds:.2f} s; the program waited {gate.waited:.2f} s"
             print(line, file=sys.stderr, flush=True)
         run()
+        settle_outputs_at_end()
 
     return program
 

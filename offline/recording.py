@@ -15,8 +15,8 @@ from typing import Any, Optional
 
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.settings import ROOT, SETTINGS, get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.settings import ROOT, SETTINGS
+from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .apiserver_mocks import ApiServerMocks
@@ -134,7 +134,8 @@ def evaluate_program(
     defaults to a fresh :class:`ApiServerMocks` (any ``pulumi.runtime.Mocks`` works; one with a
     ``preview`` attribute sets the dry-run flag). Any exception of the program (e.g.
     :class:`components.ConfigError`) or of the emulated API server
-    (:class:`ApiServerRejectionError`) propagates to the caller.
+    (:class:`ApiServerRejectionError`) propagates to the caller. An entrypoint the program
+    registered with ``pulumi.run`` runs after its code and its result is exported, as under the engine.
     """
     mocks = mocks or ApiServerMocks()
     preview = bool(getattr(mocks, "preview", False))
@@ -148,10 +149,17 @@ def evaluate_program(
     SETTINGS.outputs.clear()
     evaluation = Evaluation(resources=monitor.registrations)
 
+    ROOT.set(None)  # set_mocks's root is finished already: run() opens the program's own
+
     async def run() -> None:
+        # As the SDK's run_in_stack does under the engine: a root Stack, the program, then the
+        # entrypoint it registered with pulumi.run (its result exported). The stack's outputs are
+        # resolved here, not registered (the mocks keep none).
+        root = Stack()
         program()
-        root = get_root_resource()
-        exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+        if (entrypoint := root._take_async_program()) is not None:
+            root._add_program_outputs(await entrypoint())
+        exported: dict[str, Any] = dict(root.outputs)
         for name, value in exported.items():
             evaluation.outputs[name], secret = await resolve_export(value)
             if secret:

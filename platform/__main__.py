@@ -7,5 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from components.platform_program import platform_program
+from components.settle import settle_outputs_at_end
 
 platform_program()
+settle_outputs_at_end()  # wait for its outputs in linear time (components.settle)
