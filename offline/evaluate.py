@@ -7,7 +7,7 @@ The generic machinery lives in :mod:`offline.recording`; its names are re-export
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -44,10 +44,18 @@ def run_main_program(project_dir: ProjectDir = None) -> None:
 
 
 def evaluate_stack(
-    stack: str, overrides: Optional[Mapping[str, Any]] = None, *, preview: bool = False, project_dir: ProjectDir = None
+    stack: str,
+    overrides: Optional[Mapping[str, Any]] = None,
+    *,
+    preview: bool = False,
+    project_dir: ProjectDir = None,
+    on_registered: Optional[Callable[[RegisteredResource], None]] = None,
 ) -> Evaluation:
-    """Evaluate the project's program for ``stack`` (its real stack file); ``preview`` as a dry run."""
-    return _project(project_dir).evaluate(stack, overrides, preview=preview)
+    """Evaluate the project's program for ``stack`` (its real stack file); ``preview`` as a dry run.
+
+    ``on_registered`` is called with each resource as it is registered (the streaming gate's feed).
+    """
+    return _project(project_dir).evaluate(stack, overrides, preview=preview, on_registered=on_registered)
 
 
 def __getattr__(name: str) -> Path:

@@ -31,7 +31,7 @@ from .recording import Evaluation, RegisteredResource, evaluate_program
 from .stack_references import UnknownStackError
 
 try:
-    from policy.gate import GateProvider, GateReport, GateResource, gate_exit_status, run_gate
+    from policy.gate import GateProvider, GateReport, GateResource, StreamingGate, gate_exit_status, run_gate
 except ImportError as error:
     raise ImportError(
         "offline.policy_check runs the threetier repository's policy gate (policy/gate), which the installed "
@@ -46,10 +46,12 @@ def policy_config_dir() -> Path:
 
 def gate_resources(evaluation: Evaluation) -> list[GateResource]:
     """Every registered resource as the engine describes it to analyzers, with its provider."""
-    return [
-        GateResource(type=r.type, urn=r.urn, name=r.name, props=r.inputs, parent=r.parent, provider=gate_provider(r))
-        for r in evaluation.resources
-    ]
+    return [gate_resource(r) for r in evaluation.resources]
+
+
+def gate_resource(r: RegisteredResource) -> GateResource:
+    """One registered resource as the engine describes it to analyzers, with its provider."""
+    return GateResource(type=r.type, urn=r.urn, name=r.name, props=r.inputs, parent=r.parent, provider=gate_provider(r))
 
 
 def gate_provider(resource: RegisteredResource) -> Optional[GateProvider]:
@@ -114,17 +116,31 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     parser.add_argument("--project-dir", type=Path, help="directory of Pulumi.yaml (default: found from the cwd)")
     options = parser.parse_args(argv)
+    gate: Optional[StreamingGate] = None
     try:
+        config = options.config or policy_config_dir() / f"{options.stack}.json"
+        # The pack starts and judges each resource while the program is still being evaluated (at
+        # 100 fleet apps that takes seconds); the verdict waits for the whole stack.
+        gate = StreamingGate(config)
+        streaming = gate
         overrides = (
             (yaml.safe_load(options.stack_config.read_text()) or {}).get("config") if options.stack_config else None
         )
-        # Evaluate first: a stack that cannot even be evaluated never reaches the pack.
-        evaluation = evaluate_stack(options.stack, overrides, preview=True, project_dir=options.project_dir)
-    except (FileNotFoundError, ConfigError, ApiServerRejectionError, UnknownStackError) as error:
-        print(f"stack {options.stack} cannot be evaluated: {error}", file=sys.stderr)
-        return 2
-    config = options.config or policy_config_dir() / f"{options.stack}.json"
-    return gate_exit_status(lambda: run_gate(gate_resources(evaluation), config), options.stack)
+        evaluate_stack(
+            options.stack,
+            overrides,
+            preview=True,
+            project_dir=options.project_dir,
+            on_registered=lambda registered: streaming.add(gate_resource(registered)),
+        )
+    except BaseException as error:
+        if gate is not None:
+            gate.cancel()  # a stack that cannot even be evaluated gets no verdict from the pack
+        if isinstance(error, (FileNotFoundError, ConfigError, ApiServerRejectionError, UnknownStackError)):
+            print(f"stack {options.stack} cannot be evaluated: {error}", file=sys.stderr)
+            return 2
+        raise
+    return gate_exit_status(gate.verdict, options.stack)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import contextlib
 import json
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -23,7 +23,7 @@ import pulumi
 import yaml
 
 from .apiserver_mocks import ApiServerMocks
-from .recording import Evaluation, evaluate_program
+from .recording import Evaluation, RegisteredResource, evaluate_program
 from .stack_references import ReferencedStack, diy_stack_name
 
 PROJECT_FILE_NAME = "Pulumi.yaml"
@@ -103,11 +103,12 @@ class PulumiProject:
         *,
         preview: bool = False,
         mocks: Optional[pulumi.runtime.Mocks] = None,
+        on_registered: Optional[Callable[[RegisteredResource], None]] = None,
     ) -> Evaluation:
         """Evaluate the program for ``stack`` (its stack file's config) under ``mocks``.
 
         By default a fresh cluster that also knows the stacks of the projects beside this one
-        (:meth:`mocks`).
+        (:meth:`mocks`). ``on_registered``: see :func:`~offline.recording.evaluate_program`.
         """
         return evaluate_program(
             self.run_program,
@@ -115,6 +116,7 @@ class PulumiProject:
             config=self.config(stack, overrides),
             project=self.name,
             mocks=mocks or self.mocks(stack, preview=preview),
+            on_registered=on_registered,
         )
 
     def mocks(self, stack: str, *, preview: bool = False) -> ApiServerMocks:

@@ -70,28 +70,34 @@ class RecordingMonitor(MockMonitor):
     the record too (:class:`ApiServerMocks` works on a copy).
     """
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(
+        self, mocks: pulumi.runtime.Mocks, on_registered: Optional[Callable[[RegisteredResource], None]] = None
+    ) -> None:
         self._tap = _InputsTap(mocks)
         super().__init__(self._tap)
         self.registrations: list[RegisteredResource] = []
+        self._on_registered = on_registered
+        self._recording = threading.Lock()  # the SDK registers from several threads: one order for both
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         """Register as the SDK's mock monitor does, then record the registration."""
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             registered = self.resources[response.urn]
-            self.registrations.append(
-                RegisteredResource(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    custom=bool(request.custom),
-                    parent=request.parent,
-                    inputs=self._tap.last_inputs(),
-                    state=dict(registered.state),
-                    provider=request.provider,
-                )
+            recorded = RegisteredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                inputs=self._tap.last_inputs(),
+                state=dict(registered.state),
+                provider=request.provider,
             )
+            with self._recording:
+                self.registrations.append(recorded)
+                if self._on_registered is not None:
+                    self._on_registered(recorded)
         return response
 
 
@@ -126,6 +132,7 @@ def evaluate_program(
     config: Mapping[str, str],
     project: str = "threetier",
     mocks: Optional[pulumi.runtime.Mocks] = None,
+    on_registered: Optional[Callable[[RegisteredResource], None]] = None,
 ) -> Evaluation:
     """Run ``program`` against a fresh emulated cluster and return what it registered.
 
@@ -136,10 +143,11 @@ def evaluate_program(
     :class:`components.ConfigError`) or of the emulated API server
     (:class:`ApiServerRejectionError`) propagates to the caller. An entrypoint the program
     registered with ``pulumi.run`` runs after its code and its result is exported, as under the engine.
+    ``on_registered`` is called with each resource as it is recorded, in the order of the record.
     """
     mocks = mocks or ApiServerMocks()
     preview = bool(getattr(mocks, "preview", False))
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, on_registered)
     # A fresh root Stack: set_mocks keeps the process's first one, whose exports (and through
     # them every resource graph evaluated since) would otherwise pile up in each later evaluation.
     ROOT.set(None)
