@@ -66,9 +66,10 @@ def way_out(stack: str, words: str, backend: str, *, backend_gone: bool = False)
     if ALREADY_EXISTS in words:
         return (
             "objects of this program already exist in the cluster but not in the state of stack "
-            f"{stack}: an up that kept no checkpoints (SKIP_CHECKPOINTS=1) was interrupted after it created "
-            "them. Run the up again with ADOPT_EXISTING=1 (`make up ... ADOPT_EXISTING=1`, `make fleet-up ... "
-            "ADOPT_EXISTING=1`, or `python -m deploy up --adopt-existing`): the provider takes them over. If they "
-            "are not this stack's, remove them (or rename the stack's objects) instead."
+            f"{stack}. If an up of this stack that kept no checkpoints (SKIP_CHECKPOINTS=1) was interrupted "
+            "after it created them, run the up again with ADOPT_EXISTING=1 (`make up ... ADOPT_EXISTING=1`, "
+            "`make fleet-up ... ADOPT_EXISTING=1`, or `python -m deploy up --adopt-existing`): the provider takes "
+            "them over. If they are another stack's or someone's, do not adopt them (this stack would then own "
+            "and delete them): remove them, or rename this stack's objects."
         )
     return ""
