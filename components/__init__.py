@@ -33,6 +33,7 @@ from .tier import Tier
 # session deploys stacks from threads) saw "module 'pulumi_kubernetes.core.v1' has no attribute
 # 'Namespace'". The modules the components use are loaded here, once, at import.
 _LOADED = (
+    _k8s.meta.v1.ObjectMetaArgs,  # seen missing in one of two inline programs started at once
     _k8s.core.v1.Namespace,
     _k8s.apps.v1.Deployment,
     _k8s.networking.v1.NetworkPolicy,

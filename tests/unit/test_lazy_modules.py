@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ["core.v1", "apps.v1", "networking.v1", "policy.v1", "rbac.v1"]
+MODULES = ["meta.v1", "core.v1", "apps.v1", "networking.v1", "policy.v1", "rbac.v1"]
 
 
 def test_importing_the_components_leaves_no_kubernetes_module_half_loaded() -> None:
