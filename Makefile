@@ -134,9 +134,9 @@ fleet-down: venv ## destroy the fleet and remove its stack
 fleet-render: venv ## write the fleet's manifests (APPS apps) to build/manifests/fleet-kwok (or OUT=dir): kubectl's baseline
 	THREETIER_FLEET_APPS=$(APPS) $(if $(OUT),OUT=$(OUT)) hack/stack.sh fleet-render $(FLEET_STACK)
 
-integration: venv ## integration suite against the local cluster (fails when no cluster answers), in two processes side by side; adds KWOK_NODES (default 3) simulated nodes for the fleet
+integration: venv ## integration suite against the local cluster (fails when no cluster answers); adds KWOK_NODES (default 3) simulated nodes for the fleet
 	THREETIER_KWOK_NODES=$(or $(KWOK_NODES),3) hack/kwok-nodes.sh
-	PYTEST_FLAGS='$(PYTEST_FLAGS)' hack/integration.sh
+	THREETIER_REQUIRE_CLUSTER=1 $(VENV)/bin/pytest $(PYTEST_FLAGS) --durations=12 -m integration tests/integration
 
 clean: ## remove rendered manifests and caches in the clone (not the toolchain cache)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

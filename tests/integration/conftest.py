@@ -30,62 +30,15 @@ NODE_MODE_RECORD = TOOLCHAIN / "node-mode"
 T = TypeVar("T")
 
 
-#: Test files that share nothing with the session's stacks (namespaces, tables and stacks of their
-#: own): ``make integration`` (hack/integration.sh) runs their tests, marked ``apart``, in a second
-#: pytest process beside the rest. Their disruptive tests stay with the rest.
-APART_FILES = frozenset({"test_state_backend.py", "test_package_consumers.py", "test_cluster_smoke.py"})
-#: The pid of the process running the tests apart; disruptive tests wait for it to end.
-APART_PID = "THREETIER_APART_PID"
-#: How long a disruptive test waits for the tests apart before failing.
-APART_DEADLINE_SECONDS = 45 * 60
-_apart_done = pytest.StashKey[bool]()
-_apart_waited = pytest.StashKey[float]()
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers",
-        "disruptive: restarts cluster components, stops the state server or tears a shared deployment down; runs last",
-    )
-    config.addinivalue_line(
-        "markers", "apart: shares nothing with the session's stacks; make integration runs it in a process beside"
+        "markers", "disruptive: restarts cluster components or tears a shared deployment down; runs last"
     )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests of :data:`APART_FILES` are marked ``apart`` (not disruptive ones); disruptive tests run last."""
-    for item in items:
-        if item.path.name in APART_FILES and item.get_closest_marker("disruptive") is None:
-            item.add_marker(pytest.mark.apart)
+    """Disruptive tests run after every other one, in their file order."""
     items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
-
-
-def apart_running(pid: int) -> bool:
-    """True while the pytest process ``pid`` has not exited (an exited child not yet reaped is a zombie)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z" and b"pytest" in command
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A disruptive test first waits for the tests apart ($THREETIER_APART_PID) to end, once."""
-    pid = os.environ.get(APART_PID)
-    if not pid or item.get_closest_marker("disruptive") is None or item.config.stash.get(_apart_done, False):
-        return
-    start = time.monotonic()
-    wait_until(f"the tests apart (pid {pid}) to end", lambda: not apart_running(int(pid)), APART_DEADLINE_SECONDS)
-    item.config.stash[_apart_done] = True
-    item.config.stash[_apart_waited] = time.monotonic() - start
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """How long the disruptive tests waited for the tests apart (hack/integration.sh), if they did."""
-    waited = config.stash.get(_apart_waited, None)
-    if waited is not None:
-        terminalreporter.write_line(f"disruptive tests waited {waited:.0f} s for the tests apart to end")
 
 
 def kubeconfig_path() -> Path:

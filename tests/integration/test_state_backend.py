@@ -432,7 +432,6 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
-@pytest.mark.disruptive  # every stack of the session keeps its state on this server
 def test_the_state_server_stopped_mid_up_fails_fast_and_clearly_and_loses_nothing(
     team: Team, apps: client.AppsV1Api, api_client: client.ApiClient
 ) -> None:
