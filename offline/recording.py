@@ -148,16 +148,15 @@ def evaluate_program(
     mocks = mocks or ApiServerMocks()
     preview = bool(getattr(mocks, "preview", False))
     monitor = RecordingMonitor(mocks, on_registered)
-    # A fresh root Stack: set_mocks keeps the process's first one, whose exports (and through
-    # them every resource graph evaluated since) would otherwise pile up in each later evaluation.
-    ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config))
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
     evaluation = Evaluation(resources=monitor.registrations)
 
-    ROOT.set(None)  # set_mocks's root is finished already: run() opens the program's own
+    # A fresh root Stack, opened by run(): the process's earlier one (kept by set_mocks, and finished)
+    # would pile its exports, and through them every resource graph evaluated since, into this one.
+    ROOT.set(None)
 
     async def run() -> None:
         # As the SDK's run_in_stack does under the engine: a root Stack, the program, then the
