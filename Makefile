@@ -25,9 +25,13 @@ APPS ?= 10
 FLEET_STACK ?= kwok
 # One up's engine settings (deploy/up_options.py): SKIP_CHECKPOINTS=1 writes the state once, at the
 # end (a large stack's up without the N^2 checkpoint writes; an up killed midway records nothing);
-# ADOPT_EXISTING=1 takes over objects that already exist (the way back after such an up was killed).
+# ADOPT_EXISTING=1 takes over objects that already exist (the way back after such an up was killed);
+# PARALLEL=P runs P resource operations at once (pulumi up --parallel, 1-256; empty: the CLI's 4 per
+# core). fleet-up's default is FLEET_PARALLEL: a fleet's creates wait for their rollouts side by side.
 SKIP_CHECKPOINTS ?=
 ADOPT_EXISTING ?=
+PARALLEL ?=
+FLEET_PARALLEL ?= 32
 UP_OPTIONS = THREETIER_SKIP_CHECKPOINTS=$(SKIP_CHECKPOINTS) THREETIER_ADOPT_EXISTING=$(ADOPT_EXISTING)
 PACKAGE_VENV := package/venv
 
@@ -107,8 +111,8 @@ state-migrate: venv ## move STACK from the file backend to the PostgreSQL one (s
 state-unlock: venv ## remove STACK's locks in BACKEND (the stale lock of a killed `pulumi up`)
 	THREETIER_BACKEND=$(BACKEND) hack/stack.sh unlock $(STACK)
 
-up: venv ## policy-gated `pulumi up` of STACK through its scoped deployer (platform stack first if missing), then verification (BACKEND=local|postgres, SKIP_CHECKPOINTS=1, ADOPT_EXISTING=1)
-	$(UP_OPTIONS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh up $(STACK)
+up: venv ## policy-gated `pulumi up` of STACK through its scoped deployer (platform stack first if missing), then verification (BACKEND=local|postgres, SKIP_CHECKPOINTS=1, ADOPT_EXISTING=1, PARALLEL=P)
+	$(UP_OPTIONS) THREETIER_PARALLEL=$(PARALLEL) THREETIER_BACKEND=$(BACKEND) hack/stack.sh up $(STACK)
 
 platform-up: venv ## policy-gated `pulumi up` of STACK's platform stack (namespace, quota, limits, deployer) as admin (BACKEND=...)
 	THREETIER_BACKEND=$(BACKEND) hack/stack.sh platform-up $(STACK)
@@ -122,8 +126,8 @@ down: venv ## destroy STACK and remove it (BACKEND=local|postgres)
 verify: venv ## post-deploy verification of a deployed STACK (BACKEND=..., OUTPUTS=file.json, VERIFY_TIMEOUT=s)
 	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh verify $(STACK)
 
-fleet-up: venv ## the fleet of APPS apps (1-500, default 10) on the simulated nodes: policy-gated up, then fleet-verify (KWOK_NODES=K adds nodes; SKIP_CHECKPOINTS=1, ADOPT_EXISTING=1)
-	$(UP_OPTIONS) $(if $(KWOK_NODES),THREETIER_KWOK_NODES=$(KWOK_NODES)) THREETIER_FLEET_APPS=$(APPS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-up $(FLEET_STACK)
+fleet-up: venv ## the fleet of APPS apps (1-500, default 10) on the simulated nodes: policy-gated up, then fleet-verify (KWOK_NODES=K adds nodes; SKIP_CHECKPOINTS=1, ADOPT_EXISTING=1, PARALLEL=P, default FLEET_PARALLEL=32)
+	$(UP_OPTIONS) THREETIER_PARALLEL=$(or $(PARALLEL),$(FLEET_PARALLEL)) $(if $(KWOK_NODES),THREETIER_KWOK_NODES=$(KWOK_NODES)) THREETIER_FLEET_APPS=$(APPS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-up $(FLEET_STACK)
 
 fleet-verify: venv ## the verifier over every app of the deployed fleet (OUTPUTS=file.json, VERIFY_TIMEOUT=s)
 	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-verify $(FLEET_STACK)

@@ -45,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("stack")
     up.add_argument("--config-file", type=Path, help="the stack's config from this copy of its stack file")
     up.add_argument("--project", choices=sorted(PROJECTS), default=APP.name, help="the project (default threetier)")
-    up.add_argument("--parallel", type=int, help="resource operations at once (pulumi up --parallel; CLI default 8)")
+    up.add_argument(
+        "--parallel",
+        type=int,
+        help="resource operations at once, 1-256 (pulumi up --parallel; CLI default: 4 per core)",
+    )
     up.add_argument(
         "--skip-checkpoints", action="store_true", help="write the state once, at the end (PULUMI_SKIP_CHECKPOINTS)"
     )
@@ -76,7 +80,6 @@ def _up(
     stack: str,
     config_file: Path | None = None,
     project: Project = APP,
-    parallel: int | None = None,
     flags: UpOptions | None = None,
 ) -> int:
     try:
@@ -117,7 +120,7 @@ def _up(
                 offline=offline,
                 config_file=config_file,
                 project=project,
-                parallel=parallel,
+                parallel=options.parallel,
             )
     except PolicyRefusedError as refused:
         print(f"{refused}\n\nstack {stack} refused by the policy pack: nothing was deployed", file=sys.stderr)
@@ -192,8 +195,7 @@ if arguments.command == "up":
             arguments.stack,
             arguments.config_file,
             PROJECTS[arguments.project],
-            arguments.parallel,
-            UpOptions(arguments.skip_checkpoints, arguments.adopt_existing),
+            UpOptions(arguments.skip_checkpoints, arguments.adopt_existing, arguments.parallel),
         )
     )
 if arguments.command == "adopt-pending":

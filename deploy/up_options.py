@@ -1,4 +1,6 @@
-"""Two engine settings a team turns on for one ``up``: checkpoints at the end only, and adopting what exists.
+"""The engine settings a team chooses for one ``up``: checkpoints, adoption, operations at once.
+
+Checkpoints at the end only, adopting what exists, and how many resource operations run at once.
 
 - ``SKIP_CHECKPOINTS=1`` (``make up`` / ``make fleet-up``; ``python -m deploy up --skip-checkpoints``)
   runs the CLI with ``PULUMI_SKIP_CHECKPOINTS=true``: the DIY backends write the whole state after
@@ -12,7 +14,14 @@
   ``RandomPassword`` the killed ``up`` made is made anew: its Secret is updated (a forced field)
   and the tiers that read it roll.
 
-Both are off unless asked for; a value other than ``1`` (or empty, ``0``) is refused before anything runs.
+- ``PARALLEL=P`` (``--parallel P``) runs ``pulumi up --parallel P``: at most P resource steps at
+  once (the CLI's default is 4 per core). The kubernetes provider's create step of a Deployment
+  lasts until its rollout is Available, so with 8 steps at once a fleet's first ``up`` waits for
+  its Deployments 8 at a time; ``make fleet-up`` asks for ``FLEET_PARALLEL`` (32) unless told
+  otherwise (docs/benchmarks.md: the first ``up`` at N = 100, 185 s with 8, 139 s with 32).
+
+The first two are off unless asked for; a value other than ``1`` (or empty, ``0``) is refused before
+anything runs, as is a ``PARALLEL`` that is not a whole number from 1 to 256.
 """
 
 from __future__ import annotations
@@ -31,14 +40,19 @@ PATCH_FORCE = "PULUMI_K8S_ENABLE_PATCH_FORCE"
 #: What ``make`` passes (``SKIP_CHECKPOINTS=1`` -> ``THREETIER_SKIP_CHECKPOINTS=1``).
 MAKE_VARIABLES = {"skip_checkpoints": "THREETIER_SKIP_CHECKPOINTS", "adopt_existing": "THREETIER_ADOPT_EXISTING"}
 _ALLOWED = {"": False, "0": False, "1": True}
+#: ``PARALLEL=P`` -> ``THREETIER_PARALLEL=P``: ``pulumi up --parallel P``, P from 1 to MAX_PARALLEL.
+PARALLEL_VARIABLE = "THREETIER_PARALLEL"
+MAX_PARALLEL = 256
 
 
 @dataclass(frozen=True)
 class UpOptions:
-    """The settings of one ``up`` (both off by default)."""
+    """The settings of one ``up`` (off, and the CLI's ``--parallel``, by default)."""
 
     skip_checkpoints: bool = False
     adopt_existing: bool = False
+    #: ``pulumi up --parallel``; None: the CLI's default (4 per core).
+    parallel: int | None = None
 
     def environment(self) -> dict[str, str]:
         """What the CLI (and the providers it starts) must see in its environment."""
@@ -64,6 +78,8 @@ class UpOptions:
                 f"adopting existing objects ({UPSERT_EXISTING}=true, {PATCH_FORCE}=true): an object of this program "
                 "that already exists in the cluster is taken over (server-side apply, forced) instead of refused"
             )
+        if self.parallel is not None:
+            lines.append(f"resource operations at once: {self.parallel} (pulumi up --parallel {self.parallel})")
         return lines
 
 
@@ -82,7 +98,26 @@ def up_options(environ: Mapping[str, str], flags: UpOptions) -> UpOptions:
                 "nothing was deployed"
             )
         chosen[field] = chosen[field] or _ALLOWED[value]
-    return UpOptions(**chosen)
+    given = str(flags.parallel) if flags.parallel is not None else environ.get(PARALLEL_VARIABLE, "")
+    parallel = parallel_from(given)
+    return UpOptions(chosen["skip_checkpoints"], chosen["adopt_existing"], parallel)
+
+
+def parallel_from(value: str) -> int | None:
+    """``PARALLEL``'s (or ``--parallel``'s) value as a number of operations (empty: None, the CLI's default).
+
+    Raises ValueError naming the variable and the allowed values for anything but 1..MAX_PARALLEL.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PARALLEL:
+        raise ValueError(
+            f"PARALLEL={value!r} is not valid ({PARALLEL_VARIABLE}, --parallel); allowed values: "
+            f"a whole number from 1 to {MAX_PARALLEL} (resource operations at once), or empty (the CLI's default); "
+            "nothing was deployed"
+        )
+    return int(value)
 
 
 def main() -> int:

@@ -128,7 +128,7 @@ require_simulated_nodes() { # the fleet's pods select the simulated nodes: witho
     || die "the cluster has no simulated nodes (threetier.dev/node=kwok) for the fleet's pods: make cluster-up KWOK_NODES=K (1-50) first, or make fleet-up KWOK_NODES=K"
 }
 
-check_up_options() { # SKIP_CHECKPOINTS / ADOPT_EXISTING (deploy/up_options.py): refused before anything runs
+check_up_options() { # SKIP_CHECKPOINTS / ADOPT_EXISTING / PARALLEL (deploy/up_options.py): refused before anything runs
   (cd "$REPO_ROOT" && "$PY" -m deploy.up_options) || exit 2
 }
 
