@@ -279,3 +279,10 @@ def restricted_pod_spec(page: str = "smoke") -> dict[str, Any]:
 from .consumers import consumers  # noqa: E402, F401
 from .fleet import fleet  # noqa: E402, F401
 from .stacks import deployments, engine, state_server  # noqa: E402, F401
+from .teardown import session_teardown, summary_lines  # noqa: E402, F401
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How long the session's teardown took, job by job (they run side by side)."""
+    for line in summary_lines():
+        terminalreporter.write_line(line)

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from deploy.stack import POLICY_PACK, InstalledCli, policy_config
 
 from .conftest import kubeconfig_path
 from .state_server import StateServer, session_table
+from .teardown import SessionTeardown
 
 #: The consumers, by their language host: (example directory, make target that prepares it).
 CONSUMERS = {"yaml": (ROOT / "examples" / "yaml-app", "package"), "nodejs": (ROOT / "examples" / "ts-app", "ts-sdk")}
@@ -154,15 +154,22 @@ class ConsumerDeployments:
 
 @pytest.fixture(scope="session")
 def consumers(
-    engine: Engine, tmp_path_factory: pytest.TempPathFactory, api_client: Any, state_server: StateServer
-) -> Iterator[ConsumerDeployments]:
-    """The component package's consumers (deployed on first use) in a table of their own on the state server."""
+    engine: Engine,
+    tmp_path_factory: pytest.TempPathFactory,
+    api_client: Any,
+    state_server: StateServer,
+    session_teardown: SessionTeardown,
+) -> ConsumerDeployments:
+    """The component package's consumers (deployed on first use) in a table of their own on the state server.
+
+    Destroyed at the session's end beside its other deployments; a failed destroy keeps the table
+    (the state of what is left to destroy).
+    """
     work = tmp_path_factory.mktemp("consumers")
     table = session_table()
     deployed = ConsumerDeployments(engine, Backend(state_server.url(table)), work)
-    yield deployed
-    deployed.teardown()  # a failure here keeps the table: the state of what is left to destroy
-    state_server.drop(table)
+    session_teardown.add("the package's consumers", deployed.teardown, then=lambda: state_server.drop(table))
+    return deployed
 
 
 def program_copy(example: Path, directory: Path, replacements: dict[str, str]) -> Path:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from .stacks import Deployments
+from .teardown import SessionTeardown
 
 #: The fleet's size in the integration run (issue #24).
 APPS = 10
@@ -39,20 +39,23 @@ class Fleet:
 
 
 @pytest.fixture(scope="session")
-def fleet(deployments: Deployments) -> Iterator[Fleet]:
-    """``make fleet-up APPS=10`` once; ``make fleet-down`` at the session's end (also after a failed up)."""
+def fleet(deployments: Deployments, session_teardown: SessionTeardown) -> Fleet:
+    """``make fleet-up APPS=10`` once; ``make fleet-down`` at the session's end (also after a failed up),
+    beside the session's other teardowns."""
+
+    def down() -> None:
+        completed = deployments.make("fleet-down", f"FLEET_STACK={STACK}", timeout=900)
+        assert completed.returncode == 0, (completed.stdout + completed.stderr)[-3000:]
+
+    session_teardown.add("the fleet (make fleet-down)", down)
     start = time.monotonic()
-    try:
-        completed = deployments.make("fleet-up", f"APPS={APPS}", f"FLEET_STACK={STACK}", timeout=900)
-        printed = completed.stdout + completed.stderr
-        if completed.returncode != 0:
-            pytest.fail(f"make fleet-up APPS={APPS} exited {completed.returncode}:\n{printed[-4000:]}")
-        seconds = time.monotonic() - start
-        listed = deployments.run(
-            "pulumi", "-C", "examples/fleet", "stack", "output", "--json", "--stack", STACK, timeout=120
-        )
-        assert listed.returncode == 0, listed.stderr
-        yield Fleet(json.loads(listed.stdout), printed, seconds)
-    finally:
-        down = deployments.make("fleet-down", f"FLEET_STACK={STACK}", timeout=900)
-        assert down.returncode == 0, (down.stdout + down.stderr)[-3000:]
+    completed = deployments.make("fleet-up", f"APPS={APPS}", f"FLEET_STACK={STACK}", timeout=900)
+    printed = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        pytest.fail(f"make fleet-up APPS={APPS} exited {completed.returncode}:\n{printed[-4000:]}")
+    seconds = time.monotonic() - start
+    listed = deployments.run(
+        "pulumi", "-C", "examples/fleet", "stack", "output", "--json", "--stack", STACK, timeout=120
+    )
+    assert listed.returncode == 0, listed.stderr
+    return Fleet(json.loads(listed.stdout), printed, seconds)

@@ -20,7 +20,7 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ from deploy.stack import PROJECT, config_copy
 
 from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, probe_image, unexpected_skips
 from .state_server import StateServer, session_table
+from .teardown import SessionTeardown
 
 STACKS = ("dev", "staging", "prod")
 #: The stack ``make up`` deploys in the session (the others go through the Automation API).
@@ -236,9 +237,17 @@ def engine() -> Engine:
 
 @pytest.fixture(scope="session")
 def deployments(
-    engine: Engine, tmp_path_factory: pytest.TempPathFactory, api_client: Any, state_server: StateServer
-) -> Iterator[Deployments]:
-    """The session's stacks (deployed on first use) in a table of their own on the state server."""
+    engine: Engine,
+    tmp_path_factory: pytest.TempPathFactory,
+    api_client: Any,
+    state_server: StateServer,
+    session_teardown: SessionTeardown,
+) -> Deployments:
+    """The session's stacks (deployed on first use) in a table of their own on the state server.
+
+    Destroyed at the session's end beside its other deployments; the table is dropped once all of
+    them are gone (the fleet keeps its stack in it too), and kept when the destroy failed.
+    """
     work = tmp_path_factory.mktemp("engine")
     table = session_table()
     deployed = Deployments(engine, Backend(state_server.url(table)), work, state_server, table)
@@ -248,9 +257,10 @@ def deployments(
         # new table failed with "duplicate key value violates unique constraint
         # pg_type_typname_nsp_index"). One CLI opens it first.
         stack_names(deployed.env())
-    yield deployed
-    deployed.teardown()
-    state_server.drop(table)
+    session_teardown.add(
+        "the shipped stacks and their platforms", deployed.teardown, then=lambda: state_server.drop(table)
+    )
+    return deployed
 
 
 @pytest.fixture(scope="session")

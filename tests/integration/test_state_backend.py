@@ -172,8 +172,12 @@ def validate(state: dict[str, Any]) -> list[dict[str, Any]]:
 class Team:
     """Stacks of the test in tables of their own; destroyed, their namespaces and tables removed at the end."""
 
-    def __init__(self, engine: Engine, server: StateServer, work: Path, api: client.ApiClient) -> None:
+    def __init__(
+        self, engine: Engine, server: StateServer, work: Path, api: client.ApiClient, reaped: list[str]
+    ) -> None:
         self.engine, self.server, self.work, self.api = engine, server, work, api
+        #: The session's namespaces deleted without waiting (it waits for them at its end).
+        self.reaped = reaped
         self.stacks: list[TeamStack] = []
         self.tables: list[str] = []
 
@@ -204,21 +208,28 @@ class Team:
                         project_stack.destroy()
                     project_stack.remove()
             finally:
-                delete_namespace(stack.namespace, client.CoreV1Api(self.api))
+                # Emptied by the platform's destroy; what a failed test left drains while the next tests run.
+                delete_namespace(stack.namespace, client.CoreV1Api(self.api), wait=False)
+                self.reaped.append(stack.namespace)
 
         self.server.start_again()
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(destroy, self.stacks))
+        if self.stacks:
+            with ThreadPoolExecutor(max_workers=len(self.stacks)) as pool:
+                list(pool.map(destroy, self.stacks))
         for table in self.tables:
             self.server.drop(table)
 
 
 @pytest.fixture(scope="module")
 def team(
-    engine: Engine, state_server: StateServer, tmp_path_factory: pytest.TempPathFactory, api_client: client.ApiClient
+    engine: Engine,
+    state_server: StateServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    api_client: client.ApiClient,
+    namespaces_to_reap: list[str],
 ) -> Iterator[Team]:
     """The module's stacks; everything they left is removed at the end, whatever failed."""
-    made = Team(engine, state_server, tmp_path_factory.mktemp("team"), api_client)
+    made = Team(engine, state_server, tmp_path_factory.mktemp("team"), api_client, namespaces_to_reap)
     yield made
     made.teardown()
 
