@@ -27,11 +27,10 @@ FLEET_STACK ?= kwok
 # end (a large stack's up without the N^2 checkpoint writes; an up killed midway records nothing);
 # ADOPT_EXISTING=1 takes over objects that already exist (the way back after such an up was killed);
 # PARALLEL=P runs P resource operations at once (pulumi up --parallel, 1-256; empty: the CLI's 4 per
-# core). fleet-up's default is FLEET_PARALLEL: a fleet's creates wait for their rollouts side by side.
+# core; on 2 cores 32 gained nothing over 8 for 100 apps: docs/benchmarks.md).
 SKIP_CHECKPOINTS ?=
 ADOPT_EXISTING ?=
 PARALLEL ?=
-FLEET_PARALLEL ?= 32
 UP_OPTIONS = THREETIER_SKIP_CHECKPOINTS=$(SKIP_CHECKPOINTS) THREETIER_ADOPT_EXISTING=$(ADOPT_EXISTING)
 PACKAGE_VENV := package/venv
 
@@ -126,8 +125,8 @@ down: venv ## destroy STACK and remove it (BACKEND=local|postgres)
 verify: venv ## post-deploy verification of a deployed STACK (BACKEND=..., OUTPUTS=file.json, VERIFY_TIMEOUT=s)
 	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh verify $(STACK)
 
-fleet-up: venv ## the fleet of APPS apps (1-500, default 10) on the simulated nodes: policy-gated up, then fleet-verify (KWOK_NODES=K adds nodes; SKIP_CHECKPOINTS=1, ADOPT_EXISTING=1, PARALLEL=P, default FLEET_PARALLEL=32)
-	$(UP_OPTIONS) THREETIER_PARALLEL=$(or $(PARALLEL),$(FLEET_PARALLEL)) $(if $(KWOK_NODES),THREETIER_KWOK_NODES=$(KWOK_NODES)) THREETIER_FLEET_APPS=$(APPS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-up $(FLEET_STACK)
+fleet-up: venv ## the fleet of APPS apps (1-500, default 10) on the simulated nodes: policy-gated up, then fleet-verify (KWOK_NODES=K adds nodes; SKIP_CHECKPOINTS=1, ADOPT_EXISTING=1, PARALLEL=P)
+	$(UP_OPTIONS) THREETIER_PARALLEL=$(PARALLEL) $(if $(KWOK_NODES),THREETIER_KWOK_NODES=$(KWOK_NODES)) THREETIER_FLEET_APPS=$(APPS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-up $(FLEET_STACK)
 
 fleet-verify: venv ## the verifier over every app of the deployed fleet (OUTPUTS=file.json, VERIFY_TIMEOUT=s)
 	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-verify $(FLEET_STACK)

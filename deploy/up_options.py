@@ -15,10 +15,9 @@ Checkpoints at the end only, adopting what exists, and how many resource operati
   and the tiers that read it roll.
 
 - ``PARALLEL=P`` (``--parallel P``) runs ``pulumi up --parallel P``: at most P resource steps at
-  once (the CLI's default is 4 per core). The kubernetes provider's create step of a Deployment
-  lasts until its rollout is Available, so with 8 steps at once a fleet's first ``up`` waits for
-  its Deployments 8 at a time; ``make fleet-up`` asks for ``FLEET_PARALLEL`` (32) unless told
-  otherwise (docs/benchmarks.md: the first ``up`` at N = 100, 185 s with 8, 139 s with 32).
+  once (the CLI's default is 4 per core). On this project's 2-core machine 32 gave nothing over 8
+  for a fleet of 100 apps (the first ``up`` is bound by the machine's CPU, the API server's
+  included: docs/benchmarks.md); a larger machine is where a team would raise it.
 
 The first two are off unless asked for; a value other than ``1`` (or empty, ``0``) is refused before
 anything runs, as is a ``PARALLEL`` that is not a whole number from 1 to 256.

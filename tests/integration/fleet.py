@@ -22,6 +22,8 @@ from .teardown import SessionTeardown
 
 #: The fleet's size in the integration run (issue #24).
 APPS = 10
+#: ``make fleet-up PARALLEL=...``: a value of its own, so that the run shows it reaches the CLI.
+PARALLEL = 6
 #: The fleet's stack (examples/fleet/Pulumi.kwok.yaml).
 STACK = "kwok"
 
@@ -49,7 +51,9 @@ def fleet(deployments: Deployments, session_teardown: SessionTeardown) -> Fleet:
 
     session_teardown.add("the fleet (make fleet-down)", down)
     start = time.monotonic()
-    completed = deployments.make("fleet-up", f"APPS={APPS}", f"FLEET_STACK={STACK}", timeout=900)
+    completed = deployments.make(
+        "fleet-up", f"APPS={APPS}", f"FLEET_STACK={STACK}", f"PARALLEL={PARALLEL}", timeout=900
+    )
     printed = completed.stdout + completed.stderr
     if completed.returncode != 0:
         pytest.fail(f"make fleet-up APPS={APPS} exited {completed.returncode}:\n{printed[-4000:]}")

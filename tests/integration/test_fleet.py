@@ -22,7 +22,7 @@ from examples.fleet.fleet import SIMULATED_NODE_LABEL, SIMULATED_NODE_TAINT
 from verify.cluster import is_simulated
 
 from .conftest import ROOT, TOOLCHAIN, kubeconfig_path, wait_until
-from .fleet import APPS, Fleet
+from .fleet import APPS, PARALLEL, Fleet
 from .stacks import Deployments, kubectl
 
 pytestmark = pytest.mark.integration
@@ -63,8 +63,8 @@ def test_make_fleet_up_deploys_every_app_and_its_verification_passes(fleet: Flee
     assert sorted(fleet.outputs) == [f"fleet-{index:03d}" for index in range(APPS)]
     assert ", 0 failed, " in fleet.make_output  # make fleet-verify's summary line
     assert all(f"fleet-{index:03d}/database" in fleet.make_output for index in range(APPS))
-    # make fleet-up's default FLEET_PARALLEL, said before the up starts (deploy/up_options.py)
-    assert "resource operations at once: 32 (pulumi up --parallel 32)" in fleet.make_output
+    # make fleet-up's PARALLEL reaches the CLI (said before the up starts, deploy/up_options.py)
+    assert f"resource operations at once: {PARALLEL} (pulumi up --parallel {PARALLEL})" in fleet.make_output
 
 
 def test_every_fleet_pod_runs_on_a_simulated_node_and_only_there(fleet: Fleet, core: client.CoreV1Api) -> None:
