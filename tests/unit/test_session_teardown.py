@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import pytest
 
@@ -19,7 +20,7 @@ def test_the_jobs_run_side_by_side_and_each_then_after_all_of_them() -> None:
         events.append(f"{name} done")
 
     for name in ("stacks", "fleet", "consumers"):
-        teardown.add(name, lambda name=name: job(name), then=lambda name=name: events.append(f"{name} table dropped"))
+        teardown.add(name, partial(job, name), then=partial(events.append, f"{name} table dropped"))
     teardown.run_all()
     assert sorted(events[:3]) == ["consumers done", "fleet done", "stacks done"]
     assert sorted(events[3:]) == ["consumers table dropped", "fleet table dropped", "stacks table dropped"]
