@@ -31,7 +31,8 @@ FLEET_STACK ?= kwok
 SKIP_CHECKPOINTS ?=
 ADOPT_EXISTING ?=
 PARALLEL ?=
-UP_OPTIONS = THREETIER_SKIP_CHECKPOINTS=$(SKIP_CHECKPOINTS) THREETIER_ADOPT_EXISTING=$(ADOPT_EXISTING)
+UP_OPTIONS = THREETIER_SKIP_CHECKPOINTS=$(SKIP_CHECKPOINTS) THREETIER_ADOPT_EXISTING=$(ADOPT_EXISTING) \
+	THREETIER_PARALLEL=$(PARALLEL)
 PACKAGE_VENV := package/venv
 
 .PHONY: help venv package ts-sdk lint unit test render policy policy-all toolchain images cluster-up cluster-down state-up state-down state-migrate state-unlock up down verify integration clean \
@@ -111,7 +112,7 @@ state-unlock: venv ## remove STACK's locks in BACKEND (the stale lock of a kille
 	THREETIER_BACKEND=$(BACKEND) hack/stack.sh unlock $(STACK)
 
 up: venv ## policy-gated `pulumi up` of STACK through its scoped deployer (platform stack first if missing), then verification (BACKEND=local|postgres, SKIP_CHECKPOINTS=1, ADOPT_EXISTING=1, PARALLEL=P)
-	$(UP_OPTIONS) THREETIER_PARALLEL=$(PARALLEL) THREETIER_BACKEND=$(BACKEND) hack/stack.sh up $(STACK)
+	$(UP_OPTIONS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh up $(STACK)
 
 platform-up: venv ## policy-gated `pulumi up` of STACK's platform stack (namespace, quota, limits, deployer) as admin (BACKEND=...)
 	THREETIER_BACKEND=$(BACKEND) hack/stack.sh platform-up $(STACK)
@@ -126,7 +127,7 @@ verify: venv ## post-deploy verification of a deployed STACK (BACKEND=..., OUTPU
 	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh verify $(STACK)
 
 fleet-up: venv ## the fleet of APPS apps (1-500, default 10) on the simulated nodes: policy-gated up, then fleet-verify (KWOK_NODES=K adds nodes; SKIP_CHECKPOINTS=1, ADOPT_EXISTING=1, PARALLEL=P)
-	$(UP_OPTIONS) THREETIER_PARALLEL=$(PARALLEL) $(if $(KWOK_NODES),THREETIER_KWOK_NODES=$(KWOK_NODES)) THREETIER_FLEET_APPS=$(APPS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-up $(FLEET_STACK)
+	$(UP_OPTIONS) $(if $(KWOK_NODES),THREETIER_KWOK_NODES=$(KWOK_NODES)) THREETIER_FLEET_APPS=$(APPS) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-up $(FLEET_STACK)
 
 fleet-verify: venv ## the verifier over every app of the deployed fleet (OUTPUTS=file.json, VERIFY_TIMEOUT=s)
 	$(if $(OUTPUTS),OUTPUTS=$(OUTPUTS)) $(if $(VERIFY_TIMEOUT),VERIFY_TIMEOUT=$(VERIFY_TIMEOUT)) THREETIER_BACKEND=$(BACKEND) hack/stack.sh fleet-verify $(FLEET_STACK)
